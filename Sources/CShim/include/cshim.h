@@ -1,0 +1,25 @@
+#ifndef CWAUTH_CSHIM_H
+#define CWAUTH_CSHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+/* Binds text that SQLite must copy (SQLITE_TRANSIENT is a macro cast Swift cannot import). */
+int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int length);
+int cwauth_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const void *data, int length);
+
+/* mosquitto_log_printf is variadic; Swift cannot call it. These inline helpers are only
+ * emitted where they are used (the plugin), so the CLI never needs broker symbols. */
+static inline void cwauth_log(int level, const char *message) {
+    mosquitto_log_printf(level, "cwauth: %s", message);
+}
+
+#endif
