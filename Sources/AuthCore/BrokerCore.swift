@@ -1,0 +1,258 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum LogLevel: Sendable {
+    case debug, info, notice, warning, error
+}
+
+/// What the broker asks about a topic. Mosquitto's MOSQ_ACL_* map onto these one to one.
+public enum BrokerAccess: Sendable {
+    case read, write, subscribe, unsubscribe
+}
+
+/// Everything the Mosquitto plugin decides, without any broker type: the plugin only translates
+/// C events into these calls and return values back into MOSQ_ERR_* codes.
+///
+/// The broker calls from one thread today; the snapshot still lives behind a mutex and is swapped
+/// whole, so a check on another thread would see either the old or the new policy, never a mix.
+public final class BrokerCore: Sendable {
+    public typealias Logger = @Sendable (LogLevel, String) -> Void
+
+    private let current: Mutex<Snapshot>
+    private let state: Mutex<State>
+    private let log: Logger
+
+    /// Mutable, non-hot-path state: the store connection, caches, health.
+    struct State {
+        var options: PluginOptions
+        var store: Store?
+        var fileIdentity: FileIdentity?
+        var lastProbe: UInt64 = 0
+        var lastHousekeeping: UInt64 = 0
+        var health: Health = .ok
+        var authenticator: Authenticator
+        var gate: RegistryGate
+    }
+
+    enum Health: Equatable {
+        case ok
+        case failing(String)
+    }
+
+    /// Opens the store and builds the first snapshot. Throws when the database is missing or not
+    /// ours: the broker must refuse to start rather than run unprotected.
+    public init(options: PluginOptions, log: @escaping Logger) throws(StoreError) {
+        self.log = log
+        let store = try Store(path: options.databasePath, actor: "broker", busyTimeoutMs: 50)
+        let version = try store.dataVersion()
+        let snapshot = Snapshot(policy: try store.loadPolicy(), version: version)
+        self.current = Mutex(snapshot)
+        self.state = Mutex(State(options: options, store: store, fileIdentity: FileIdentity(path: options.databasePath),
+                                 authenticator: Authenticator(ttlSeconds: options.authCacheSeconds),
+                                 gate: RegistryGate(limits: Self.limits(options))))
+        log(.notice, "loaded \(snapshot.users.count) users, \(snapshot.roleNames.count) roles from \(options.databasePath)")
+    }
+
+    static func limits(_ options: PluginOptions) -> RegistryGate.Limits {
+        RegistryGate.Limits(maxPending: options.maxPending, perSecond: options.registryRatePerSecond)
+    }
+
+    /// The snapshot in force right now.
+    public var snapshot: Snapshot { current.withLock { $0 } }
+
+    // MARK: - authentication
+
+    /// True to let the client in. Unknown users are refused (and, while the registration window is
+    /// open, recorded as pending requests).
+    public func authenticate(username: String?, password: String?, clientId: String, address: String) -> Bool {
+        guard let username, !username.isEmpty else {
+            log(.debug, "auth deny: client \(clientId) sent no username")
+            return false
+        }
+        let snapshot = self.snapshot
+        let decision = state.withLock { $0.authenticator.authenticate(snapshot, username: username, password: password ?? "") }
+        switch decision {
+        case .allowed:
+            log(.debug, "auth allow: \(username) (client \(clientId))")
+            return true
+        case .wrongPassword:
+            log(.debug, "auth deny: wrong password for \(username) (client \(clientId), \(address))")
+        case .userDisabled:
+            log(.debug, "auth deny: \(username) is disabled (client \(clientId))")
+        case .unknownUser:
+            log(.debug, "auth deny: unknown user \(username) (client \(clientId), \(address))")
+            if snapshot.registry.isOpen() {
+                recordRegistration(RegistrationAttempt(username: username, password: password ?? "",
+                                                       clientId: clientId, address: address))
+            }
+        }
+        return false
+    }
+
+    private func recordRegistration(_ attempt: RegistrationAttempt) {
+        state.withLock { state in
+            guard state.options.registryEnabled, let store = state.store else { return }
+            guard state.gate.admit(username: attempt.username, password: attempt.password) == .record else { return }
+            do {
+                let outcome = try store.recordRegistration(attempt, maxPending: state.options.maxPending)
+                switch outcome {
+                case .recorded:
+                    log(.notice, "registry: new request from \(attempt.username) (client \(attempt.clientId), \(attempt.address))")
+                case .updated:
+                    log(.debug, "registry: \(attempt.username) knocked again")
+                case .conflict:
+                    log(.notice, "registry: CONFLICT for \(attempt.username): a different password from client \(attempt.clientId), \(attempt.address)")
+                case .tableFull: state.gate.count("pending table full")
+                case .blocked: state.gate.count("blocked username")
+                case .windowClosed, .rejected, .userExists: break
+                }
+            } catch {
+                state.gate.count((error as? StoreError)?.isBusy == true ? "database busy" : "database error")
+            }
+        }
+    }
+
+    // MARK: - authorisation (the hot path)
+
+    public func aclCheck(username: String?, clientId: String, topic: String, access: BrokerAccess) -> Bool {
+        if access == .unsubscribe { return true }
+        guard let username else { return false }
+        let snapshot = self.snapshot
+        let decision: AclDecision
+        switch access {
+        case .write:
+            // Mosquitto checks the topic as sent, before MOSQ_EVT_MESSAGE rewrites it; permissions are
+            // written against the final topic, so check what it will become.
+            let prefix = snapshot.user(username)?.publishPrefix
+            decision = snapshot.decide(username: username, clientId: clientId, topic: (prefix ?? "") + topic, access: .write)
+        case .read:
+            decision = snapshot.decide(username: username, clientId: clientId, topic: topic, access: .read)
+        case .subscribe:
+            decision = snapshot.decideSubscribe(username: username, clientId: clientId, filter: Self.stripSharePrefix(topic))
+        case .unsubscribe:
+            return true
+        }
+        if case let .denied(reason) = decision {
+            log(.debug, "acl deny \(access): \(username) (client \(clientId)) on \(topic): \(reason)")
+            return false
+        }
+        return true
+    }
+
+    /// `$share/GROUP/filter` subscribes to `filter`; the group name is not part of the topic space.
+    static func stripSharePrefix(_ filter: String) -> String {
+        guard filter.hasPrefix("$share/") else { return filter }
+        let rest = filter.utf8.dropFirst(7)
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return filter }
+        return String(filter[filter.utf8.index(after: slash)...])
+    }
+
+    /// The topic a publish must be rewritten to (the user's publish prefix), or nil to leave it.
+    public func rewrittenTopic(username: String?, topic: String) -> String? {
+        guard let username, let prefix = snapshot.user(username)?.publishPrefix else { return nil }
+        return prefix + topic
+    }
+
+    // MARK: - live changes
+
+    /// Called on every broker loop pass; does real work at most every probe interval.
+    /// Returns the usernames whose clients must be disconnected.
+    public func tick(now: UInt64 = Clock.monotonicNanos()) -> [String] {
+        state.withLock { state -> [String] in
+            let interval = UInt64(state.options.probeIntervalMs) * 1_000_000
+            guard now &- state.lastProbe >= interval else { return [] }
+            state.lastProbe = now
+            let kicks = probe(&state, force: false)
+            housekeeping(&state, now: now)
+            return kicks
+        }
+    }
+
+    /// Broker reload (SIGHUP): take new options, reopen, rebuild the snapshot.
+    public func reload(options newOptions: PluginOptions?) -> [String] {
+        state.withLock { state -> [String] in
+            if let newOptions {
+                if newOptions.databasePath != state.options.databasePath { state.store = nil }
+                state.options = newOptions
+                state.authenticator = Authenticator(ttlSeconds: newOptions.authCacheSeconds)
+                state.gate = RegistryGate(limits: Self.limits(newOptions))
+            } else {
+                state.authenticator.clear()
+            }
+            return probe(&state, force: true)
+        }
+    }
+
+    private func probe(_ state: inout State, force: Bool) -> [String] {
+        let path = state.options.databasePath
+        guard let identity = FileIdentity(path: path) else {
+            fail(&state, "database \(path) is missing; serving the last good snapshot")
+            return []
+        }
+        guard access(path, R_OK | W_OK) == 0 else {
+            fail(&state, "database \(path) is not readable and writable; serving the last good snapshot")
+            return []
+        }
+        var forceReload = force
+        if state.store == nil || state.fileIdentity != identity {
+            // The file was replaced (restored from a backup, re-created): talk to the new one.
+            do {
+                state.store = try Store(path: path, actor: "broker", busyTimeoutMs: 50)
+                state.fileIdentity = identity
+                forceReload = true
+            } catch {
+                state.store = nil
+                fail(&state, "\(error.description); serving the last good snapshot")
+                return []
+            }
+        }
+        guard let store = state.store else { return [] }
+        do {
+            let version = try store.dataVersion()
+            let old = self.snapshot
+            if !forceReload && version == old.version && state.health == .ok { return [] }
+            let fresh = Snapshot(policy: try store.loadPolicy(), version: version)
+            current.withLock { $0 = fresh }
+            if case .failing = state.health { log(.notice, "database \(path) is readable again") }
+            state.health = .ok
+            log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles")
+            let kicks = old.usersToKick(after: fresh)
+            for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
+            return kicks
+        } catch {
+            fail(&state, "\(error.description); serving the last good snapshot")
+            return []
+        }
+    }
+
+    private func housekeeping(_ state: inout State, now: UInt64) {
+        if let line = state.gate.report(now: now) { log(.notice, line) }
+        guard now &- state.lastHousekeeping >= 60_000_000_000 || state.lastHousekeeping == 0 else { return }
+        state.lastHousekeeping = now
+        guard state.health == .ok, state.options.registryEnabled, let store = state.store else { return }
+        if let purged = try? store.purgeStalePending(), purged > 0 {
+            log(.notice, "registry: purged \(purged) request(s) not seen for 24 h")
+        }
+    }
+
+    /// Logs a failure once per change of state, not once per probe.
+    private func fail(_ state: inout State, _ message: String) {
+        if state.health != .failing(message) { log(.error, message) }
+        state.health = .failing(message)
+    }
+}
+
+/// Device and inode of a file: tells a replaced database from the one we have open.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+}

@@ -1,0 +1,113 @@
+/// What a permission lets a client do with matching topics.
+public enum Operation: String, Sendable, Hashable, CaseIterable, Codable {
+    case read, write, readWrite
+
+    public func allows(_ access: Access) -> Bool {
+        switch (self, access) {
+        case (.readWrite, _), (.read, .read), (.write, .write): return true
+        default: return false
+        }
+    }
+}
+
+/// The kind of access a check asks for: `read` is subscribe and delivery, `write` is publish.
+public enum Access: String, Sendable, Hashable, CaseIterable {
+    case read, write
+}
+
+/// `mqtt` permissions govern the broker; `http` ones are reserved for the REST API's own checks.
+public enum PermissionContext: String, Sendable, Hashable, CaseIterable, Codable {
+    case mqtt, http
+}
+
+public struct Permission: Sendable, Hashable {
+    public var resource: String
+    public var operation: Operation
+    public var context: PermissionContext
+
+    public init(resource: String, operation: Operation, context: PermissionContext = .mqtt) {
+        self.resource = resource
+        self.operation = operation
+        self.context = context
+    }
+}
+
+public struct Role: Sendable, Equatable {
+    public var name: String
+    public var permissions: [Permission]
+
+    public init(name: String, permissions: [Permission] = []) {
+        self.name = name
+        self.permissions = permissions
+    }
+}
+
+/// How a user came to exist: typed by an administrator, admitted through the registry, or declared in an applied file.
+public enum UserOrigin: String, Sendable, Hashable, CaseIterable, Codable {
+    case manual, registry, apply
+}
+
+public struct User: Sendable, Equatable {
+    public var username: String
+    public var passwordHash: String
+    public var enabled: Bool
+    /// Role names, sorted.
+    public var roles: [String]
+    public var publishPrefix: String?
+    public var origin: UserOrigin
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(username: String, passwordHash: String, enabled: Bool = true, roles: [String] = [],
+                publishPrefix: String? = nil, origin: UserOrigin = .manual, createdAt: Int64 = 0, updatedAt: Int64 = 0) {
+        self.username = username
+        self.passwordHash = passwordHash
+        self.enabled = enabled
+        self.roles = roles.sorted()
+        self.publishPrefix = publishPrefix
+        self.origin = origin
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A device that knocked while the registration window was open.
+public struct PendingRequest: Sendable, Equatable {
+    public var username: String
+    public var clientId: String
+    public var address: String
+    public var passwordHash: String
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    public var attempts: Int
+    public var conflict: Bool
+    public var conflictAttempts: Int
+    /// Roles a device asked for through the REST door; shown to the admin, never granted without one.
+    public var requestedRoles: [String]
+    public var source: String
+
+    public init(username: String, clientId: String, address: String, passwordHash: String, firstSeen: Int64,
+                lastSeen: Int64, attempts: Int, conflict: Bool, conflictAttempts: Int = 0,
+                requestedRoles: [String] = [], source: String = "mqtt") {
+        self.username = username
+        self.clientId = clientId
+        self.address = address
+        self.passwordHash = passwordHash
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.attempts = attempts
+        self.conflict = conflict
+        self.conflictAttempts = conflictAttempts
+        self.requestedRoles = requestedRoles
+        self.source = source
+    }
+}
+
+public struct AuditEntry: Sendable, Equatable {
+    public var id: Int64
+    public var at: Int64
+    public var actor: String
+    public var action: String
+    public var subject: String
+    public var detail: String
+}

@@ -1,0 +1,63 @@
+/// Every `plugin_opt_*` the broker plugin understands, parsed and checked in one place.
+public struct PluginOptions: Sendable, Equatable {
+    /// plugin_opt_db (required): path of the cwauth SQLite file.
+    public var databasePath: String
+    /// plugin_opt_registry on|off (default on): record unknown users while the window is open.
+    public var registryEnabled = true
+    /// plugin_opt_auth_cache_seconds (default 300, 0 disables): how long a successful password check is remembered.
+    public var authCacheSeconds = 300
+    /// plugin_opt_registry_max_pending (default 1000): cap on pending registration rows.
+    public var maxPending = Store.defaultMaxPending
+    /// plugin_opt_registry_rate (default 20): registration attempts recorded per second at most, overall.
+    public var registryRatePerSecond = 20
+    /// plugin_opt_reload_interval_ms (default 250, 50–1000): how often the store's change counter is probed.
+    public var probeIntervalMs = 250
+
+    public init(databasePath: String) {
+        self.databasePath = databasePath
+    }
+
+    public enum Error: Swift.Error, Equatable, Sendable, CustomStringConvertible {
+        case missing(String)
+        case invalid(name: String, value: String, expected: String)
+        case unknown(String)
+
+        public var description: String {
+            switch self {
+            case let .missing(name): return "plugin_opt_\(name) is required (path of the cwauth database)"
+            case let .invalid(name, value, expected): return "plugin_opt_\(name) \"\(value)\" is invalid: expected \(expected)"
+            case let .unknown(name): return "unknown option plugin_opt_\(name)"
+            }
+        }
+    }
+
+    /// `pairs` are the option names without the `plugin_opt_` prefix, as Mosquitto hands them over.
+    public static func parse(_ pairs: [(String, String)]) throws(Error) -> PluginOptions {
+        var options = PluginOptions(databasePath: "")
+        for (key, value) in pairs {
+            switch key {
+            case "db": options.databasePath = value
+            case "registry":
+                switch value.lowercased() {
+                case "on", "true", "yes", "1": options.registryEnabled = true
+                case "off", "false", "no", "0": options.registryEnabled = false
+                default: throw .invalid(name: key, value: value, expected: "on or off")
+                }
+            case "auth_cache_seconds": options.authCacheSeconds = try integer(key, value, 0...86_400)
+            case "registry_max_pending": options.maxPending = try integer(key, value, 0...1_000_000)
+            case "registry_rate": options.registryRatePerSecond = try integer(key, value, 1...10_000)
+            case "reload_interval_ms": options.probeIntervalMs = try integer(key, value, 50...1000)
+            default: throw .unknown(key)
+            }
+        }
+        if options.databasePath.isEmpty { throw .missing("db") }
+        return options
+    }
+
+    private static func integer(_ key: String, _ value: String, _ range: ClosedRange<Int>) throws(Error) -> Int {
+        guard let n = Int(value), range.contains(n) else {
+            throw .invalid(name: key, value: value, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+}

@@ -1,0 +1,114 @@
+/// The declarative file of `cwauth apply` / `cwauth export` (mirrors Connectware's Cybus::User / Cybus::Role).
+/// Pure Codable: the CLI chooses JSON or YAML; decoding rejects unknown fields so typos never pass silently.
+public struct PolicyDocument: Codable, Sendable, Equatable {
+    public var roles: [RoleSpec]
+    public var users: [UserSpec]
+
+    public init(roles: [RoleSpec] = [], users: [UserSpec] = []) {
+        self.roles = roles
+        self.users = users
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case roles, users }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        roles = try c.decodeIfPresent([RoleSpec].self, forKey: .roles) ?? []
+        users = try c.decodeIfPresent([UserSpec].self, forKey: .users) ?? []
+    }
+}
+
+public struct RoleSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var permissions: [PermissionSpec]
+
+    public init(name: String, permissions: [PermissionSpec]) {
+        self.name = name
+        self.permissions = permissions
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, permissions }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        permissions = try c.decodeIfPresent([PermissionSpec].self, forKey: .permissions) ?? []
+    }
+}
+
+public struct PermissionSpec: Codable, Sendable, Equatable {
+    public var resource: String
+    public var operation: Operation
+    public var context: PermissionContext
+
+    public init(resource: String, operation: Operation, context: PermissionContext = .mqtt) {
+        self.resource = resource
+        self.operation = operation
+        self.context = context
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case resource, operation, context }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        resource = try c.decode(String.self, forKey: .resource)
+        operation = try c.decode(Operation.self, forKey: .operation)
+        context = try c.decodeIfPresent(PermissionContext.self, forKey: .context) ?? .mqtt
+    }
+
+    var permission: Permission { Permission(resource: resource, operation: operation, context: context) }
+}
+
+public struct UserSpec: Codable, Sendable, Equatable {
+    public var username: String
+    public var password: String?
+    public var passwordHash: String?
+    public var roles: [String]
+    public var enabled: Bool
+    public var publishPrefix: String?
+
+    public init(username: String, password: String? = nil, passwordHash: String? = nil, roles: [String] = [],
+                enabled: Bool = true, publishPrefix: String? = nil) {
+        self.username = username
+        self.password = password
+        self.passwordHash = passwordHash
+        self.roles = roles
+        self.enabled = enabled
+        self.publishPrefix = publishPrefix
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case username, password, passwordHash, roles, enabled, publishPrefix }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        username = try c.decode(String.self, forKey: .username)
+        password = try c.decodeIfPresent(String.self, forKey: .password)
+        passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash)
+        roles = try c.decodeIfPresent([String].self, forKey: .roles) ?? []
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        publishPrefix = try c.decodeIfPresent(String.self, forKey: .publishPrefix)
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+func rejectUnknownKeys(_ decoder: any Decoder, allowed: [String]) throws {
+    let container = try decoder.container(keyedBy: AnyCodingKey.self)
+    for key in container.allKeys where !allowed.contains(key.stringValue) {
+        throw DecodingError.dataCorrupted(.init(
+            codingPath: container.codingPath + [key],
+            debugDescription: "unknown field \"\(key.stringValue)\" (expected one of: \(allowed.joined(separator: ", ")))"))
+    }
+}

@@ -1,0 +1,78 @@
+/// Decides, before any hashing or disk write, whether an unknown user's CONNECT may be recorded
+/// as a pending registration. A flood of bogus CONNECTs must neither fill the disk nor stall the
+/// broker's single thread with PBKDF2, so attempts are limited per username and overall, and what
+/// is dropped is counted and reported once per interval instead of once per attempt.
+public final class RegistryGate {
+    public struct Limits: Sendable {
+        public var maxPending: Int
+        /// Minimum time between two recorded attempts for the same username.
+        public var perUsernameIntervalNanos: UInt64
+        /// Recorded attempts allowed per second across all usernames (each costs one password hash).
+        public var perSecond: Int
+        public var reportIntervalNanos: UInt64
+
+        public init(maxPending: Int = Store.defaultMaxPending, perUsernameIntervalNanos: UInt64 = 500_000_000,
+                    perSecond: Int = 20, reportIntervalNanos: UInt64 = 60_000_000_000) {
+            self.maxPending = maxPending
+            self.perUsernameIntervalNanos = perUsernameIntervalNanos
+            self.perSecond = perSecond
+            self.reportIntervalNanos = reportIntervalNanos
+        }
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case record
+        case ignore
+    }
+
+    public let limits: Limits
+    private var lastAttempt: [String: UInt64] = [:]
+    private var bucketSecond: UInt64 = 0
+    private var bucketUsed = 0
+    private var dropped: [String: Int] = [:]
+    private var lastReport: UInt64 = 0
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Call only for usernames the snapshot does not know, with the window open.
+    public func admit(username: String, password: String, now: UInt64 = Clock.monotonicNanos()) -> Verdict {
+        if username.unicodeScalars.count < Validation.usernameLength.lowerBound
+            || password.unicodeScalars.count < Validation.minimumPasswordLength {
+            return .ignore // refused and not recorded, by design: not worth a log line either
+        }
+        if let last = lastAttempt[username], now &- last < limits.perUsernameIntervalNanos {
+            count("per-username rate limit")
+            return .ignore
+        }
+        let second = now / 1_000_000_000
+        if second != bucketSecond {
+            bucketSecond = second
+            bucketUsed = 0
+        }
+        guard bucketUsed < limits.perSecond else {
+            count("overall rate limit")
+            return .ignore
+        }
+        bucketUsed += 1
+        if lastAttempt.count >= 4 * limits.maxPending + 1000 { lastAttempt.removeAll(keepingCapacity: true) }
+        lastAttempt[username] = now
+        return .record
+    }
+
+    /// Counts an attempt the store refused to keep (table full, blocked).
+    public func count(_ reason: String) {
+        dropped[reason, default: 0] += 1
+    }
+
+    /// At most once per report interval: a summary of what was dropped since the last one.
+    public func report(now: UInt64 = Clock.monotonicNanos()) -> String? {
+        guard !dropped.isEmpty, now &- lastReport >= limits.reportIntervalNanos || lastReport == 0 else { return nil }
+        lastReport = now
+        let total = dropped.values.reduce(0, +)
+        let parts = dropped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        dropped.removeAll()
+        return "registry: dropped \(total) registration attempt(s) (\(parts))"
+    }
+}

@@ -1,0 +1,90 @@
+/// Forward-only migrations. A migration is never edited once released: add a new one instead.
+enum Schema {
+    /// 'cwau' — marks the file as ours so we never write into somebody else's SQLite database.
+    static let applicationID: Int64 = 0x6377_6175
+
+    static let migrations: [[String]] = [
+        // 1: initial schema
+        [
+            """
+            CREATE TABLE schema_version(
+                version INTEGER PRIMARY KEY,
+                applied_at INTEGER NOT NULL)
+            """,
+            """
+            CREATE TABLE users(
+                id INTEGER PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1 CHECK(enabled IN (0, 1)),
+                publish_prefix TEXT,
+                origin TEXT NOT NULL CHECK(origin IN ('manual', 'registry', 'apply')),
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL)
+            """,
+            """
+            CREATE TABLE roles(
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL)
+            """,
+            """
+            CREATE TABLE permissions(
+                id INTEGER PRIMARY KEY,
+                role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+                resource TEXT NOT NULL,
+                operation TEXT NOT NULL CHECK(operation IN ('read', 'write', 'readWrite')),
+                context TEXT NOT NULL CHECK(context IN ('mqtt', 'http')),
+                UNIQUE(role_id, resource, context))
+            """,
+            """
+            CREATE TABLE user_roles(
+                user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+                PRIMARY KEY(user_id, role_id)) WITHOUT ROWID
+            """,
+            "CREATE INDEX user_roles_by_role ON user_roles(role_id)",
+            """
+            CREATE TABLE registry_window(
+                id INTEGER PRIMARY KEY CHECK(id = 1),
+                open_until INTEGER NOT NULL DEFAULT 0,
+                changed_by TEXT,
+                changed_at INTEGER)
+            """,
+            "INSERT INTO registry_window(id, open_until) VALUES (1, 0)",
+            """
+            CREATE TABLE pending_registrations(
+                username TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL DEFAULT '',
+                address TEXT NOT NULL DEFAULT '',
+                password_hash TEXT NOT NULL,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                conflict INTEGER NOT NULL DEFAULT 0,
+                conflict_attempts INTEGER NOT NULL DEFAULT 0,
+                requested_roles TEXT NOT NULL DEFAULT '',
+                source TEXT NOT NULL DEFAULT 'mqtt' CHECK(source IN ('mqtt', 'http')))
+            """,
+            "CREATE INDEX pending_by_last_seen ON pending_registrations(last_seen)",
+            """
+            CREATE TABLE registry_blocklist(
+                username TEXT PRIMARY KEY,
+                blocked_at INTEGER NOT NULL,
+                blocked_by TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE audit_log(
+                id INTEGER PRIMARY KEY,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL DEFAULT '',
+                detail TEXT NOT NULL DEFAULT '')
+            """,
+        ],
+    ]
+
+    static var currentVersion: Int { migrations.count }
+}

@@ -1,0 +1,112 @@
+/// An immutable, fully compiled view of the store: the only thing the broker's hot path reads.
+/// A new one is built off the hot path and swapped in whole, so a check never sees half a change.
+public final class Snapshot: Sendable {
+    /// `PRAGMA data_version` (or any counter) the snapshot was built at.
+    public let version: Int64
+    public let registry: RegistryWindow
+    public let users: [String: UserEntry]
+    public let roleNames: [String]
+    let acl: ReferenceAcl
+
+    public init(policy: Policy, version: Int64 = 0) {
+        self.version = version
+        self.registry = policy.registry
+        var roleIndex: [String: Int] = [:]
+        for (i, role) in policy.roles.enumerated() { roleIndex[role.name] = i }
+        self.roleNames = policy.roles.map(\.name)
+        var users: [String: UserEntry] = [:]
+        users.reserveCapacity(policy.users.count)
+        for user in policy.users {
+            users[user.username] = UserEntry(user: user, roleIDs: user.roles.compactMap { roleIndex[$0] })
+        }
+        self.users = users
+        self.acl = ReferenceAcl(roles: policy.roles)
+    }
+
+    public static let empty = Snapshot(policy: Policy(users: [], roles: [], registry: RegistryWindow(openUntil: 0)))
+
+    public func user(_ username: String) -> UserEntry? { users[username] }
+
+    /// Decision for publishing to (`write`) or receiving from (`read`) a concrete topic.
+    public func decide(username: String, clientId: String, topic: String, access: Access) -> AclDecision {
+        guard let user = users[username] else { return .denied(.unknownUser) }
+        guard user.enabled else { return .denied(.userDisabled) }
+        guard !user.roleIDs.isEmpty else { return .denied(.noRoles) }
+        do { try TopicName.validate(topic) } catch { return .denied(.invalidTopic(error.description)) }
+        return acl.decide(roleIDs: user.roleIDs, username: username, clientId: clientId, topic: topic, access: access)
+    }
+
+    /// Decision for SUBSCRIBE to `filter`: one read permission must cover every topic the filter can match.
+    public func decideSubscribe(username: String, clientId: String, filter: String) -> AclDecision {
+        guard let user = users[username] else { return .denied(.unknownUser) }
+        guard user.enabled else { return .denied(.userDisabled) }
+        guard !user.roleIDs.isEmpty else { return .denied(.noRoles) }
+        let parsed: TopicFilter
+        do { parsed = try TopicFilter(validating: filter, allowSubstitutions: false) } catch {
+            return .denied(.invalidTopic(error.description))
+        }
+        return acl.decideSubscribe(roleIDs: user.roleIDs, username: username, clientId: clientId, filter: parsed)
+    }
+
+    /// Users whose connected clients must go when `newer` replaces `self`: deleted, disabled,
+    /// a role taken away, or a new password (an old session must not outlive its credentials).
+    public func usersToKick(after newer: Snapshot) -> [String] {
+        var kick: [String] = []
+        for (name, old) in users {
+            guard let now = newer.users[name] else { kick.append(name); continue }
+            if old.enabled && !now.enabled { kick.append(name); continue }
+            if old.encodedHash != now.encodedHash { kick.append(name); continue }
+            if !Set(old.roleNames).isSubset(of: Set(now.roleNames)) { kick.append(name) }
+        }
+        return kick.sorted()
+    }
+}
+
+public struct UserEntry: Sendable {
+    public let username: String
+    public let encodedHash: String
+    /// nil when the stored hash cannot be parsed: such a user can never log in.
+    public let passwordHash: PasswordHash?
+    public let enabled: Bool
+    public let roleNames: [String]
+    let roleIDs: [Int]
+    public let publishPrefix: String?
+
+    init(user: User, roleIDs: [Int]) {
+        self.username = user.username
+        self.encodedHash = user.passwordHash
+        self.passwordHash = try? PasswordHash(parsing: user.passwordHash)
+        self.enabled = user.enabled
+        self.roleNames = user.roles
+        self.roleIDs = roleIDs
+        self.publishPrefix = user.publishPrefix
+    }
+}
+
+public enum AclDecision: Equatable, Sendable {
+    case allowed(role: String, permission: Permission)
+    case denied(DenyReason)
+
+    public var isAllowed: Bool {
+        if case .allowed = self { return true }
+        return false
+    }
+}
+
+public enum DenyReason: Equatable, Sendable, CustomStringConvertible {
+    case unknownUser
+    case userDisabled
+    case noRoles
+    case noMatchingPermission
+    case invalidTopic(String)
+
+    public var description: String {
+        switch self {
+        case .unknownUser: return "unknown user"
+        case .userDisabled: return "user is disabled"
+        case .noRoles: return "user has no roles"
+        case .noMatchingPermission: return "no permission of the user's roles matches"
+        case let .invalidTopic(reason): return reason
+        }
+    }
+}

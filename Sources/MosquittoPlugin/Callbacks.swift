@@ -1,0 +1,96 @@
+import AuthCore
+import CShim
+
+typealias BrokerCallback = @convention(c) (Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+
+/// One C callback per broker event, each a few lines of translation.
+enum Callbacks {
+    static let all: [(mosquitto_plugin_event, BrokerCallback)] = [
+        (MOSQ_EVT_BASIC_AUTH, basicAuth),
+        (MOSQ_EVT_ACL_CHECK, aclCheck),
+        (MOSQ_EVT_TICK, tick),
+        (MOSQ_EVT_MESSAGE, message),
+        (MOSQ_EVT_RELOAD, reload),
+    ]
+
+    static let basicAuth: BrokerCallback = { _, eventData, userdata in
+        guard let eventData, let userdata else { return MOSQ_ERR_AUTH.rawValue }
+        let event = eventData.assumingMemoryBound(to: mosquitto_evt_basic_auth.self).pointee
+        let client = event.client
+        let allowed = PluginInstance.from(userdata).core.authenticate(
+            username: event.username.map { String(cString: $0) },
+            password: event.password.map { String(cString: $0) },
+            clientId: string(mosquitto_client_id(client)),
+            address: string(mosquitto_client_address(client)))
+        return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue
+    }
+
+    static let aclCheck: BrokerCallback = { _, eventData, userdata in
+        guard let eventData, let userdata else { return MOSQ_ERR_ACL_DENIED.rawValue }
+        let event = eventData.assumingMemoryBound(to: mosquitto_evt_acl_check.self).pointee
+        guard let topic = event.topic, let access = access(event.access) else { return MOSQ_ERR_ACL_DENIED.rawValue }
+        let client = event.client
+        let allowed = PluginInstance.from(userdata).core.aclCheck(
+            username: mosquitto_client_username(client).map { String(cString: $0) },
+            clientId: string(mosquitto_client_id(client)),
+            topic: String(cString: topic),
+            access: access)
+        return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
+    }
+
+    static let tick: BrokerCallback = { _, _, userdata in
+        guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+        for username in PluginInstance.from(userdata).core.tick() {
+            _ = mosquitto_kick_client_by_username(username, false)
+        }
+        return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    /// Applies the publish prefix. Mosquitto 2.0 takes the new topic pointer but does not free the
+    /// old one, so it is freed here with the broker's allocator.
+    static let message: BrokerCallback = { _, eventData, userdata in
+        guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+        let event = eventData.assumingMemoryBound(to: mosquitto_evt_message.self)
+        guard let oldTopic = event.pointee.topic else { return MOSQ_ERR_SUCCESS.rawValue }
+        let username = mosquitto_client_username(event.pointee.client).map { String(cString: $0) }
+        guard let newTopic = PluginInstance.from(userdata).core.rewrittenTopic(username: username, topic: String(cString: oldTopic)),
+              let copy = mosquitto_strdup(newTopic) else {
+            return MOSQ_ERR_SUCCESS.rawValue
+        }
+        event.pointee.topic = copy
+        mosquitto_free(oldTopic)
+        return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    static let reload: BrokerCallback = { _, eventData, userdata in
+        guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+        let core = PluginInstance.from(userdata).core
+        var options: PluginOptions?
+        if let eventData {
+            let event = eventData.assumingMemoryBound(to: mosquitto_evt_reload.self).pointee
+            do {
+                options = try PluginOptions.parse(BrokerOptions.pairs(event.options, event.option_count))
+            } catch {
+                BrokerLog.write(.error, "reload: \(error); keeping the previous options")
+            }
+        }
+        for username in core.reload(options: options) {
+            _ = mosquitto_kick_client_by_username(username, false)
+        }
+        return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    static func access(_ raw: Int32) -> BrokerAccess? {
+        switch raw {
+        case MOSQ_ACL_READ: return .read
+        case MOSQ_ACL_WRITE: return .write
+        case MOSQ_ACL_SUBSCRIBE: return .subscribe
+        case MOSQ_ACL_UNSUBSCRIBE: return .unsubscribe
+        default: return nil
+        }
+    }
+
+    static func string(_ pointer: UnsafePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
+    }
+}

@@ -1,0 +1,107 @@
+import AuthCore
+import CShim
+
+/// Mosquitto plugin API v5 entry points. Everything here translates between C and AuthCore;
+/// the decisions live in `BrokerCore`.
+
+@_cdecl("mosquitto_plugin_version")
+public func mosquitto_plugin_version(_ count: Int32, _ versions: UnsafePointer<Int32>?) -> Int32 {
+    guard let versions else { return -1 }
+    for i in 0..<Int(count) where versions[i] == 5 { return 5 }
+    BrokerLog.write(.error, "this broker does not offer plugin API v5 (Mosquitto 2.x is required)")
+    return -1
+}
+
+@_cdecl("mosquitto_plugin_init")
+public func mosquitto_plugin_init(_ identifier: OpaquePointer?, _ userdata: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                  _ options: UnsafeMutablePointer<mosquitto_opt>?, _ optionCount: Int32) -> Int32 {
+    guard let identifier, let userdata else { return MOSQ_ERR_INVAL.rawValue }
+    let parsed: PluginOptions
+    do {
+        parsed = try PluginOptions.parse(BrokerOptions.pairs(options, optionCount))
+    } catch {
+        BrokerLog.write(.error, "\(error.description); refusing to start")
+        return MOSQ_ERR_INVAL.rawValue
+    }
+    let core: BrokerCore
+    do {
+        core = try BrokerCore(options: parsed, log: BrokerLog.write)
+    } catch {
+        BrokerLog.write(.error, "\(error.description); refusing to start without the database")
+        return MOSQ_ERR_UNKNOWN.rawValue
+    }
+    let plugin = PluginInstance(core: core, identifier: identifier)
+    for (event, callback) in Callbacks.all {
+        let rc = mosquitto_callback_register(identifier, Int32(event.rawValue), callback, nil, plugin.pointer)
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            BrokerLog.write(.error, "could not register callback for event \(event.rawValue) (error \(rc))")
+            plugin.unregister()
+            plugin.release()
+            return rc
+        }
+    }
+    userdata.pointee = plugin.pointer
+    return MOSQ_ERR_SUCCESS.rawValue
+}
+
+@_cdecl("mosquitto_plugin_cleanup")
+public func mosquitto_plugin_cleanup(_ userdata: UnsafeMutableRawPointer?, _ options: UnsafeMutablePointer<mosquitto_opt>?,
+                                     _ optionCount: Int32) -> Int32 {
+    guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+    let plugin = PluginInstance.from(userdata)
+    plugin.unregister()
+    plugin.release()
+    return MOSQ_ERR_SUCCESS.rawValue
+}
+
+/// What the broker hands back to every callback as `userdata`.
+final class PluginInstance {
+    let core: BrokerCore
+    let identifier: OpaquePointer
+
+    init(core: BrokerCore, identifier: OpaquePointer) {
+        self.core = core
+        self.identifier = identifier
+    }
+
+    /// Retained until `release()`: the broker holds the only reference between init and cleanup.
+    lazy var pointer: UnsafeMutableRawPointer = Unmanaged.passRetained(self).toOpaque()
+
+    static func from(_ pointer: UnsafeMutableRawPointer) -> PluginInstance {
+        Unmanaged<PluginInstance>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    func unregister() {
+        for (event, callback) in Callbacks.all {
+            _ = mosquitto_callback_unregister(identifier, Int32(event.rawValue), callback, nil)
+        }
+    }
+
+    func release() {
+        Unmanaged<PluginInstance>.fromOpaque(pointer).release()
+    }
+}
+
+enum BrokerOptions {
+    static func pairs(_ options: UnsafeMutablePointer<mosquitto_opt>?, _ count: Int32) -> [(String, String)] {
+        guard let options else { return [] }
+        return (0..<Int(count)).compactMap { i in
+            guard let key = options[i].key else { return nil }
+            return (String(cString: key), options[i].value.map { String(cString: $0) } ?? "")
+        }
+    }
+}
+
+enum BrokerLog {
+    @Sendable static func write(_ level: LogLevel, _ message: String) {
+        let mosqLevel: Int32
+        switch level {
+        case .debug: mosqLevel = MOSQ_LOG_DEBUG
+        case .info: mosqLevel = MOSQ_LOG_INFO
+        case .notice: mosqLevel = MOSQ_LOG_NOTICE
+        case .warning: mosqLevel = MOSQ_LOG_WARNING
+        case .error: mosqLevel = MOSQ_LOG_ERR
+        }
+        cwauth_log(mosqLevel, message)
+    }
+}

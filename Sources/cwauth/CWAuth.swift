@@ -1,0 +1,115 @@
+import ArgumentParser
+import AuthCore
+import Foundation
+
+struct CWAuth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cwauth",
+        abstract: "Users, roles, topic permissions and the client registry for Mosquitto, in one SQLite file.",
+        discussion: """
+            The database is --db PATH, else $CWAUTH_DB, else ./cwauth.db. Changes take effect in a running
+            broker (with the cwauth plugin) within a second. Exit status: 0 success, 1 error, 3 `check` denied,
+            64 usage error.
+            """,
+        version: AuthCoreVersion.string,
+        subcommands: [
+            InitCommand.self, UserCommand.self, RoleCommand.self, RegistryCommand.self, AllowCommand.self,
+            DenyCommand.self, ApplyCommand.self, ExportCommand.self, CheckCommand.self, PasswdImportCommand.self,
+            AuditCommand.self,
+        ]
+    )
+
+    /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
+    /// leaf's name, so global options given before the command are moved behind it.
+    static func normalized(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var rest: [String] = []
+        var i = 0
+        var seenCommand = false
+        while i < arguments.count {
+            let arg = arguments[i]
+            if !seenCommand && arg == "--db" && i + 1 < arguments.count {
+                globals += [arg, arguments[i + 1]]
+                i += 2
+                continue
+            }
+            if !seenCommand && (arg.hasPrefix("--db=") || arg == "--json") {
+                globals.append(arg)
+            } else {
+                if !arg.hasPrefix("-") { seenCommand = true }
+                rest.append(arg)
+            }
+            i += 1
+        }
+        return rest + globals
+    }
+
+    static func mainEntry() {
+        let arguments = normalized(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command understands.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $CWAUTH_DB, else ./cwauth.db).", valueName: "path"))
+    var db: String?
+
+    @Flag(name: .long, help: "Machine-readable JSON output.")
+    var json = false
+
+    var databasePath: String {
+        if let db, !db.isEmpty { return db }
+        if let env = ProcessInfo.processInfo.environment["CWAUTH_DB"], !env.isEmpty { return env }
+        return "./cwauth.db"
+    }
+
+    /// The audit log names the operator: the sudo caller if any, else the login.
+    var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        let login = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
+        let who = env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? login ?? "uid\(getuid())"
+        return "cli:\(who)"
+    }
+
+    func openStore() throws -> Store {
+        try Store(path: databasePath, actor: actor)
+    }
+}
+
+/// Wraps a command body: any failure becomes one line on stderr and a non-zero exit.
+func runCommand(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        Output.error(describe(error))
+        throw ExitCode.failure
+    }
+}
+
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let e as StoreError: return e.description
+    case let e as AuthCore.ValidationError: return e.description
+    case let e as CLIError: return e.description
+    case let e as DecodingError: return DocumentFormat.describe(e)
+    default: return String(describing: error)
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+@main
+enum CWAuthMain {
+    static func main() { CWAuth.mainEntry() }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import AuthCore
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Would the broker let USER publish (write) or receive (read) TOPIC? Exit 0 allowed, 3 denied.",
+        discussion: "With --op read, a TOPIC containing + or # is checked as a SUBSCRIBE filter (one permission must cover it all).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var username: String
+    @Argument var topic: String
+    @Option(help: "read | write") var op: Access
+    @Option(help: "Client id, for permissions using %c.") var clientId: String = ""
+
+    func run() throws {
+        var allowed = false
+        try runCommand {
+            let store = try global.openStore()
+            _ = try store.requireUser(username)
+            let snapshot = Snapshot(policy: try store.loadPolicy())
+            let isFilter = topic.contains("+") || topic.contains("#")
+            if isFilter && op == .write { throw CLIError("cannot publish to a filter with wildcards: \(topic)") }
+            let decision = isFilter
+                ? snapshot.decideSubscribe(username: username, clientId: clientId, filter: topic)
+                : snapshot.decide(username: username, clientId: clientId, topic: topic, access: op)
+            let action = isFilter ? "subscribe" : op.rawValue
+            switch decision {
+            case let .allowed(role, permission):
+                allowed = true
+                if global.json {
+                    return try Output.json(CheckJSON(allowed: true, username: username, topic: topic, access: action,
+                                                     role: role, permission: PermissionJSON(permission), reason: nil))
+                }
+                Output.line("allowed: \(username) may \(action) \(topic) (role \(role), permission \(permission.operation.rawValue) \(permission.resource))")
+            case let .denied(reason):
+                if global.json {
+                    return try Output.json(CheckJSON(allowed: false, username: username, topic: topic, access: action,
+                                                     role: nil, permission: nil, reason: reason.description))
+                }
+                Output.line("denied: \(username) may not \(action) \(topic) (\(reason.description))")
+            }
+        }
+        if !allowed { throw ExitCode(3) }
+    }
+
+    struct CheckJSON: Encodable {
+        let allowed: Bool
+        let username: String
+        let topic: String
+        let access: String
+        let role: String?
+        let permission: PermissionJSON?
+        let reason: String?
+    }
+}
+
+extension Access: ExpressibleByArgument {}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the database (safe to run again).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try runCommand {
+            let (_, created) = try Store.initialize(path: global.databasePath, actor: global.actor)
+            Output.line(created ? "initialized \(global.databasePath)" : "\(global.databasePath) is already initialized")
+        }
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many entries.") var limit: Int = 50
+
+    func run() throws {
+        try runCommand {
+            let entries = try global.openStore().auditLog(limit: limit)
+            if global.json {
+                struct EntryJSON: Encodable { let id: Int64; let at: String; let actor, action, subject, detail: String }
+                return try Output.json(entries.map {
+                    EntryJSON(id: $0.id, at: Output.iso8601($0.at), actor: $0.actor, action: $0.action, subject: $0.subject, detail: $0.detail)
+                })
+            }
+            Output.table(["at", "actor", "action", "subject", "detail"], entries.map {
+                [Output.iso8601($0.at), $0.actor, $0.action, $0.subject, $0.detail]
+            })
+        }
+    }
+}

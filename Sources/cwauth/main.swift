@@ -1,2 +1,0 @@
-import AuthCore
-print(AuthCoreVersion.string)
