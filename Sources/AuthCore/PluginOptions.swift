@@ -1,6 +1,8 @@
 /// Every `plugin_opt_*` the broker plugin understands, parsed and checked in one place.
 public struct PluginOptions: Sendable, Equatable {
-    /// plugin_opt_db (required): path of the cwauth SQLite file.
+    /// plugin_opt_database (required): path of the cwauth SQLite file. The spec's name `plugin_opt_db` is
+    /// accepted too, but Mosquitto 2.0.11's config parser rejects option names shorter than three
+    /// characters ("Invalid auth_opt_ config option"), so configs for 2.0.x must say `plugin_opt_database`.
     public var databasePath: String
     /// plugin_opt_registry on|off (default on): record unknown users while the window is open.
     public var registryEnabled = true
@@ -36,7 +38,7 @@ public struct PluginOptions: Sendable, Equatable {
         var options = PluginOptions(databasePath: "")
         for (key, value) in pairs {
             switch key {
-            case "db": options.databasePath = value
+            case "database", "db": options.databasePath = value
             case "registry":
                 switch value.lowercased() {
                 case "on", "true", "yes", "1": options.registryEnabled = true
@@ -50,7 +52,7 @@ public struct PluginOptions: Sendable, Equatable {
             default: throw .unknown(key)
             }
         }
-        if options.databasePath.isEmpty { throw .missing("db") }
+        if options.databasePath.isEmpty { throw .missing("database") }
         return options
     }
 

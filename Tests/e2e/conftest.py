@@ -1,0 +1,145 @@
+"""Fixtures for end-to-end tests: the built `cwauth` CLI, fresh databases, and a real Mosquitto
+with the cwauth plugin on a free loopback port."""
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CWAUTH = os.environ.get("CWAUTH_BIN", str(ROOT / ".build/release/cwauth"))
+PLUGIN = os.environ.get("CWAUTH_PLUGIN", str(ROOT / ".build/release/libcwauth_mosquitto.so"))
+ARTIFACTS = ROOT / "artifacts"
+
+
+def broker_user():
+    """Started as root, Mosquitto drops to the `mosquitto` user before loading plugins: the database
+    and its directory must belong to that user. Started as anyone else, it stays that user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam("mosquitto")
+    except KeyError:
+        return None
+
+
+class CLI:
+    def __init__(self, db):
+        self.db = str(db)
+
+    def run(self, *args, input=None, check=False, env=None):
+        """Runs `cwauth --db DB args…`; returns CompletedProcess with text stdout/stderr."""
+        proc = subprocess.run([CWAUTH, "--db", self.db, *map(str, args)], input=input, capture_output=True,
+                              text=True, timeout=60, env=env)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"cwauth {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}")
+        return proc
+
+    def __call__(self, *args, **kw):
+        return self.run(*args, check=True, **kw)
+
+
+@pytest.fixture
+def workdir():
+    path = Path(tempfile.mkdtemp(prefix="cwauth-test-"))
+    user = broker_user()
+    if user:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def cli(workdir):
+    """A CLI bound to a freshly initialised database owned by the broker's user."""
+    c = CLI(workdir / "cwauth.db")
+    c("init")
+    user = broker_user()
+    if user:
+        os.chown(c.db, user.pw_uid, user.pw_gid)
+    return c
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, workdir, db, extra_options=""):
+        self.port = free_port()
+        self.log_path = workdir / "mosquitto.log"
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"plugin {PLUGIN}\n"
+            f"plugin_opt_database {db}\n"
+            f"{extra_options}"
+            "log_dest stdout\nlog_type all\n"
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous false\n")
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"mosquitto exited with {self.proc.returncode}:\n{self.log_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("mosquitto did not start listening:\n" + self.log_text())
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture
+def broker_factory(workdir, request):
+    brokers = []
+
+    def make(db, extra_options=""):
+        b = Broker(workdir, db, extra_options)
+        brokers.append(b)
+        return b.start()
+
+    yield make
+    for b in brokers:
+        b.stop()
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(b.log_path, ARTIFACTS / f"{request.node.name}-mosquitto.log")
+
+
+@pytest.fixture
+def broker(cli, broker_factory):
+    return broker_factory(cli.db)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
