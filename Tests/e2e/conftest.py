@@ -80,7 +80,7 @@ class Broker:
             f"plugin {PLUGIN}\n"
             f"plugin_opt_database {db}\n"
             f"{extra_options}"
-            "log_dest stdout\nlog_type all\n"
+            "log_dest stderr\nlog_type all\n"
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous false\n")
         self.proc = None

@@ -1,0 +1,258 @@
+"""Issue 4: the plugin inside a real Mosquitto — authentication, ACL, live changes, kicks,
+fail-closed behaviour and the publish prefix, all seen from real MQTT clients."""
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import broker_user
+from mqtt_client import Client, ConnectRefused, connect_result
+
+PW = {"monitor": "monitor-pw", "dev1": "dev1-secret", "idle": "idle-secret", "site-dev": "site-secret"}
+
+
+@pytest.fixture
+def policy(cli):
+    """monitor reads everything; dev1 writes factory/#; idle has no role; site-dev writes site1/# via a prefix."""
+    cli("role", "add", "watcher")
+    cli("role", "grant", "watcher", "#", "--op", "read")
+    cli("role", "add", "writer")
+    cli("role", "grant", "writer", "factory/#", "--op", "write")
+    cli("role", "add", "narrow-reader")
+    cli("role", "grant", "narrow-reader", "a/+", "--op", "read")
+    cli("user", "add", "monitor", "--password", PW["monitor"], "--role", "watcher")
+    cli("user", "add", "dev1", "--password", PW["dev1"], "--role", "writer")
+    cli("user", "add", "idle", "--password", PW["idle"], "--role", "narrow-reader")
+    return cli
+
+
+@pytest.fixture
+def running(policy, broker):
+    clients = []
+
+    def client(user, password=None, **kw):
+        c = Client(broker.port, user, password if password is not None else PW[user], **kw)
+        clients.append(c)
+        return c
+
+    yield broker, client
+    for c in clients:
+        c.close()
+
+
+def test_wrong_password_and_unknown_user_refused_at_connack(policy, broker):
+    assert connect_result(broker.port, "dev1", PW["dev1"])
+    assert not connect_result(broker.port, "dev1", "not-the-password")
+    assert not connect_result(broker.port, "ghost", "whatever-pass")
+    assert not connect_result(broker.port, "", "")
+    assert "auth deny: wrong password for dev1" in broker.log_text()
+
+
+def test_mosquitto_passwd_hash_logs_in(cli, broker, workdir):
+    passwd = workdir / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "legacy", "legacy pass!"], check=True)
+    cli("passwd-import", passwd)
+    time.sleep(1.0)  # the broker picks the change up on its next probe
+    assert connect_result(broker.port, "legacy", "legacy pass!")
+    assert not connect_result(broker.port, "legacy", "legacy pass?")
+
+
+def test_allowed_publish_is_delivered_and_forbidden_is_dropped(running):
+    broker, client = running
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    dev = client("dev1")
+    dev.publish("factory/line1/temp", "21.5")
+    dev.publish("office/coffee", "empty")
+    dev.publish("factory/line1/temp", "22.0")
+    got = monitor.received(1.0)
+    assert ("factory/line1/temp", "21.5") in got and ("factory/line1/temp", "22.0") in got
+    assert all(topic != "office/coffee" for topic, _ in got)
+
+
+def test_subscribe_needs_a_read_permission_covering_the_whole_filter(running):
+    broker, client = running
+    dev = client("dev1")                       # write-only role
+    assert not dev.subscribe("factory/#")
+    idle = client("idle")                       # may read a/+
+    assert idle.subscribe("a/+")
+    assert idle.subscribe("a/b")
+    assert not idle.subscribe("a/#")            # a/# also matches a and a/b/c
+    assert not idle.subscribe("#")
+    client("monitor").publish("a/b/c", "deep")  # monitor may not write; and idle must not see it anyway
+    dev.publish("factory/x", "not for idle")
+    assert idle.received(0.7) == []
+
+
+def test_user_without_roles_can_connect_but_do_nothing(running, policy):
+    broker, client = running
+    policy("user", "add", "bare", "--password", "bare-secret")
+    time.sleep(1.0)
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    bare = client("bare", "bare-secret")
+    assert not bare.subscribe("#")
+    bare.publish("factory/x", "from bare")
+    assert monitor.received(0.7) == []
+
+
+def test_revoke_and_unassign_take_effect_without_restart(running, policy):
+    broker, client = running
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    dev = client("dev1")
+    dev.publish("factory/a", "before")
+    assert monitor.expect("factory/a", "before")
+
+    policy("role", "grant", "writer", "lab/#", "--op", "write")
+    policy("role", "revoke", "writer", "factory/#")
+    time.sleep(1.0)
+    dev.publish("factory/a", "after-revoke")
+    dev.publish("lab/a", "granted")
+    assert monitor.expect("lab/a", "granted")
+    assert ("factory/a", "after-revoke") not in monitor.received(0.5)
+
+    policy("user", "unassign", "dev1", "writer")
+    time.sleep(1.0)
+    # losing a role disconnects the user's clients; a fresh connection has no permission left
+    dev2 = client("dev1")
+    dev2.publish("lab/a", "after-unassign")
+    assert monitor.received(0.7) == []
+
+
+def test_disable_kicks_connected_client_and_blocks_reconnect(running, policy):
+    broker, client = running
+    dev = client("dev1")
+    started = time.time()
+    policy("user", "disable", "dev1")
+    assert dev.disconnected.wait(3.0), "client was not disconnected"
+    print(f"kicked {time.time() - started:.2f}s after `user disable`")
+    assert not connect_result(broker.port, "dev1", PW["dev1"])
+    policy("user", "enable", "dev1")
+    time.sleep(1.0)
+    assert connect_result(broker.port, "dev1", PW["dev1"])
+
+
+def test_user_rm_and_password_change_kick(running, policy):
+    broker, client = running
+    dev = client("dev1")
+    policy("user", "passwd", "dev1", "--password", "new-secret-1")
+    assert dev.disconnected.wait(3.0)
+    assert not connect_result(broker.port, "dev1", PW["dev1"])
+    assert connect_result(broker.port, "dev1", "new-secret-1")
+    dev = client("dev1", "new-secret-1")
+    policy("user", "rm", "dev1")
+    assert dev.disconnected.wait(3.0)
+    assert not connect_result(broker.port, "dev1", "new-secret-1")
+
+
+def backup(db, target):
+    src = sqlite3.connect(db)
+    dst = sqlite3.connect(target)
+    src.backup(dst)
+    dst.close()
+    src.close()
+
+
+def chown_to_broker(path):
+    user = broker_user()
+    if user:
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def test_deleted_database_keeps_last_snapshot_then_resumes(running, policy, workdir):
+    broker, client = running
+    db = policy.db
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    saved = workdir / "saved.db"
+    backup(db, saved)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    time.sleep(1.0)
+    assert broker.alive()
+    assert "is missing" in broker.log_text()
+    dev = client("dev1")                          # still known from the snapshot
+    dev.publish("factory/a", "served-from-snapshot")
+    dev.publish("lab/a", "still-denied")
+    got = monitor.received(1.0)
+    assert ("factory/a", "served-from-snapshot") in got
+    assert ("lab/a", "still-denied") not in got
+    assert not connect_result(broker.port, "ghost", "ghost-pass")
+    assert broker.log_text().count("is missing") == 1, "failure must be logged once, not per probe"
+
+    shutil.copy(saved, db)                        # restore from backup
+    chown_to_broker(db)
+    policy("role", "grant", "writer", "lab/#", "--op", "write")
+    time.sleep(1.0)
+    dev.publish("lab/a", "after-restore")
+    assert monitor.expect("lab/a", "after-restore")
+    assert broker.alive()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 and broker_user() is None, reason="needs the broker to run as another user")
+def test_unreadable_database_serves_last_snapshot_and_allows_nothing_new(running, policy):
+    broker, client = running
+    if broker_user() is None:
+        pytest.skip("permission bits do not bind the broker here (same user, root)")
+    db = policy.db
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    os.chmod(db, 0)
+    time.sleep(1.0)
+    policy("role", "grant", "writer", "lab/#", "--op", "write")   # root can still write; the broker must not
+    time.sleep(1.0)
+    dev = client("dev1")
+    dev.publish("lab/a", "must-stay-denied")
+    dev.publish("factory/a", "still-allowed")
+    got = monitor.received(1.0)
+    assert ("factory/a", "still-allowed") in got
+    assert ("lab/a", "must-stay-denied") not in got
+    assert "not readable" in broker.log_text()
+    os.chmod(db, 0o644)
+    time.sleep(1.0)
+    dev.publish("lab/a", "after-chmod")
+    assert monitor.expect("lab/a", "after-chmod")
+    assert "readable again" in broker.log_text()
+
+
+def test_corrupt_database_keeps_serving(running, policy):
+    broker, client = running
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    db = policy.db
+    # Overwrite the header of the main file: SQLite can no longer read it.
+    with open(db, "r+b") as f:
+        f.write(b"this is not a database" * 10)
+    policy.run("role", "grant", "writer", "lab/#", "--op", "write")  # fails: corrupt
+    time.sleep(1.0)
+    assert broker.alive()
+    dev = client("dev1")
+    dev.publish("factory/a", "ok")
+    dev.publish("lab/a", "no")
+    got = monitor.received(1.0)
+    assert ("factory/a", "ok") in got and ("lab/a", "no") not in got
+
+
+def test_publish_prefix_rewrites_topic(running, policy):
+    broker, client = running
+    policy("role", "add", "site-writer")
+    policy("role", "grant", "site-writer", "site1/#", "--op", "write")
+    policy("user", "add", "site-dev", "--password", PW["site-dev"], "--role", "site-writer")
+    policy("user", "set-prefix", "site-dev", "site1/")
+    time.sleep(1.0)
+    monitor = client("monitor")
+    assert monitor.subscribe("#")
+    dev = client("site-dev")
+    dev.publish("x/y", "prefixed")
+    assert monitor.expect("site1/x/y", "prefixed")
+    assert all(topic != "x/y" for topic, _ in monitor.received(0.3))
+
+
+def test_missing_database_refuses_to_start(workdir, broker_factory):
+    with pytest.raises(AssertionError, match="refusing to start"):
+        broker_factory(workdir / "does-not-exist.db")
