@@ -1,0 +1,199 @@
+"""Issue 5: the client registry's implicit flow through a real broker — unknown devices become
+pending while the window is open, `cwauth allow` lets them in with exactly the roles given."""
+import json
+import threading
+import time
+
+import pytest
+
+from mqtt_client import Client, connect_result, raw_connect
+
+MONITOR = ("monitor", "monitor-pw")
+
+
+@pytest.fixture
+def site(cli):
+    cli("role", "add", "watcher")
+    cli("role", "grant", "watcher", "#", "--op", "read")
+    cli("role", "add", "sensor")
+    cli("role", "grant", "sensor", "sensors/%u/#", "--op", "write")
+    cli("role", "grant", "sensor", "probe/#", "--op", "readWrite")
+    cli("user", "add", *MONITOR[:1], "--password", MONITOR[1], "--role", "watcher")
+    return cli
+
+
+def pending(cli):
+    return {p["username"]: p for p in json.loads(cli("registry", "list", "--json").stdout)}
+
+
+def wait_for(predicate, timeout=3.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_window_closed_records_nothing(site, broker):
+    assert not connect_result(broker.port, "newdev", "pw-newdev-1")
+    time.sleep(0.5)
+    assert pending(site) == {}
+    assert json.loads(site("registry", "status", "--json").stdout)["open"] is False
+
+
+def test_full_implicit_flow_with_conflict_and_allow(site, broker):
+    site("registry", "unlock", "--minutes", "5")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "newdev", "pw-newdev-1", client_id="newdev-client")
+    request = wait_for(lambda: pending(site).get("newdev"))
+    assert request["clientId"] == "newdev-client"
+    assert request["address"] == "127.0.0.1"
+    assert request["attempts"] == 1 and request["conflict"] is False
+    assert set(request) >= {"username", "clientId", "address", "firstSeen", "lastSeen", "attempts", "conflict"}
+
+    time.sleep(0.6)  # past the per-username rate limit
+    assert not connect_result(broker.port, "newdev", "pw-newdev-1")
+    assert wait_for(lambda: pending(site)["newdev"]["attempts"] == 2)
+
+    time.sleep(0.6)
+    assert not connect_result(broker.port, "newdev", "impostor-pw-2")
+    assert wait_for(lambda: pending(site)["newdev"]["conflict"] is True)
+    assert "CONFLICT" in site("registry", "list").stdout
+    assert "CONFLICT for newdev" in broker.log_text()
+
+    refused = site.run("allow", "newdev")
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    assert "newdev" in pending(site)
+    site("allow", "newdev", "--force")
+    assert "newdev" not in pending(site)
+    user = json.loads(site("user", "show", "newdev", "--json").stdout)["user"]
+    assert user["origin"] == "registry" and user["roles"] == []
+
+    time.sleep(1.0)
+    assert connect_result(broker.port, "newdev", "pw-newdev-1"), "the first password must win"
+    assert not connect_result(broker.port, "newdev", "impostor-pw-2")
+
+    # No roles: it may connect, but nothing it publishes reaches anyone.
+    monitor = Client(broker.port, *MONITOR)
+    assert monitor.subscribe("#")
+    dev = Client(broker.port, "newdev", "pw-newdev-1")
+    for topic in ("sensors/newdev/t", "probe/x", "anything"):
+        dev.publish(topic, "no-role")
+    assert not dev.subscribe("probe/#")
+    assert monitor.received(0.7) == []
+
+    site("user", "assign", "newdev", "sensor")
+    assert not dev.disconnected.wait(1.0), "gaining a role must not disconnect the device"
+    dev.publish("sensors/newdev/t", "with-role")   # same connection, new permission
+    assert monitor.expect("sensors/newdev/t", "with-role")
+    dev.close(); monitor.close()
+    audit = site("audit", "--json").stdout
+    for action in ("registry.request", "registry.conflict", "registry.allow"):
+        assert action in audit
+
+
+def test_allow_without_conflict_needs_no_force_and_grants_roles(site, broker):
+    site("registry", "unlock")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "calm-device", "calm-pass-1")
+    assert wait_for(lambda: "calm-device" in pending(site))
+    site("allow", "calm-device", "--role", "sensor")
+    time.sleep(1.0)
+    monitor = Client(broker.port, *MONITOR)
+    assert monitor.subscribe("#")
+    dev = Client(broker.port, "calm-device", "calm-pass-1")
+    dev.publish("sensors/calm-device/temp", "19")
+    assert monitor.expect("sensors/calm-device/temp", "19")
+    dev.close(); monitor.close()
+
+
+def test_deny_and_block(site, broker):
+    site("registry", "unlock")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "rogue-dev", "rogue-pass")
+    assert wait_for(lambda: "rogue-dev" in pending(site))
+    site("deny", "rogue-dev", "--block")
+    assert "rogue-dev" not in pending(site)
+    time.sleep(0.6)
+    assert not connect_result(broker.port, "rogue-dev", "rogue-pass")
+    time.sleep(0.5)
+    assert "rogue-dev" not in pending(site)
+
+
+def test_short_credentials_are_refused_and_not_recorded(site, broker):
+    site("registry", "unlock")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "ab", "long-enough")
+    assert not connect_result(broker.port, "okname", "pw")
+    time.sleep(0.5)
+    assert pending(site) == {}
+
+
+def test_lock_and_expiry_stop_recording(site, broker):
+    site("registry", "unlock")
+    site("registry", "lock")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "after-lock", "after-lock-pw")
+    site("registry", "unlock", "--seconds", "2")
+    time.sleep(3.0)
+    assert json.loads(site("registry", "status", "--json").stdout)["open"] is False
+    assert not connect_result(broker.port, "after-expiry", "after-expiry-pw")
+    time.sleep(0.5)
+    assert pending(site) == {}
+
+
+def test_flood_is_capped_and_broker_stays_responsive(site, broker_factory):
+    cap = 100
+    broker = broker_factory(site.db, f"plugin_opt_registry_max_pending {cap}\nplugin_opt_registry_rate 1000\n")
+    site("user", "add", "prober", "--password", "prober-pw", "--role", "sensor")
+    users_before = site("user", "list", "--json").stdout
+    roles_before = site("role", "list", "--json").stdout
+    site("registry", "unlock")
+    time.sleep(1.0)
+
+    sub = Client(broker.port, "prober", "prober-pw", client_id="prober-sub")
+    assert sub.subscribe("probe/rtt")
+    pub = Client(broker.port, "prober", "prober-pw", client_id="prober-pub")
+    stop = threading.Event()
+    round_trips = []
+
+    def probe():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            start = time.time()
+            pub.publish("probe/rtt", str(n))
+            ok = sub.expect("probe/rtt", str(n), timeout=5.0)
+            round_trips.append((ok, time.time() - start))
+            time.sleep(0.05)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    codes = []
+
+    def flood(offset):
+        for i in range(offset, 5000, 4):
+            codes.append(raw_connect(broker.port, f"flood-{i:05d}", "flood-password", f"flood-{i}"))
+
+    workers = [threading.Thread(target=flood, args=(k,)) for k in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    stop.set()
+    prober.join()
+    sub.close(); pub.close()
+
+    assert len(codes) == 5000 and all(code == 5 for code in codes), "every unknown CONNECT must be refused"
+    assert broker.alive()
+    assert len(round_trips) > 5 and all(ok for ok, _ in round_trips), "known user's round trip failed during the flood"
+    rows = pending(site)
+    assert 0 < len(rows) <= cap
+    assert site("user", "list", "--json").stdout == users_before
+    assert site("role", "list", "--json").stdout == roles_before
+    slowest = max(t for _, t in round_trips)
+    print(f"flood: {len(rows)} pending rows, {len(round_trips)} round trips, slowest {slowest * 1000:.0f} ms")
+    time.sleep(0.3)
+    assert "pending table full" in broker.log_text()
