@@ -32,6 +32,7 @@ public final class BrokerCore: Sendable {
         var lastProbe: UInt64 = 0
         var lastHousekeeping: UInt64 = 0
         var health: Health = .ok
+        var windowWasOpen = false
         var authenticator: Authenticator
         var gate: RegistryGate
     }
@@ -165,6 +166,7 @@ public final class BrokerCore: Sendable {
             guard now &- state.lastProbe >= interval else { return [] }
             state.lastProbe = now
             let kicks = probe(&state, force: false)
+            reportWindow(&state)
             housekeeping(&state, now: now)
             return kicks
         }
@@ -225,6 +227,15 @@ public final class BrokerCore: Sendable {
             fail(&state, "\(error.description); serving the last good snapshot")
             return []
         }
+    }
+
+    /// The window opens and closes by database writes, but also by the clock: say so in the broker log.
+    private func reportWindow(_ state: inout State) {
+        let window = snapshot.registry
+        let open = window.isOpen()
+        guard open != state.windowWasOpen else { return }
+        state.windowWasOpen = open
+        log(.notice, open ? "registry: window open for \(window.secondsLeft()) s" : "registry: window closed")
     }
 
     private func housekeeping(_ state: inout State, now: UInt64) {

@@ -139,6 +139,8 @@ def test_lock_and_expiry_stop_recording(site, broker):
     site("registry", "unlock", "--seconds", "2")
     time.sleep(3.0)
     assert json.loads(site("registry", "status", "--json").stdout)["open"] is False
+    log = broker.log_text()
+    assert "registry: window open" in log and log.rindex("registry: window closed") > log.index("registry: window open")
     assert not connect_result(broker.port, "after-expiry", "after-expiry-pw")
     time.sleep(0.5)
     assert pending(site) == {}
