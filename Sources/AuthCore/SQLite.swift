@@ -59,20 +59,16 @@ final class SQLiteConnection {
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT: writers take the lock up front, so a busy
     /// database fails fast at BEGIN instead of half-way through a change.
     func writeTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        try transaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// A consistent view across several SELECTs (WAL readers never block writers).
     func readTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN DEFERRED")
+        try transaction(begin: "BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute(begin)
         do {
             let value = try body()
             try execute("COMMIT")
