@@ -7,6 +7,8 @@ public final class Snapshot: Sendable {
     public let users: [String: UserEntry]
     public let roleNames: [String]
     let acl: ReferenceAcl
+    /// The same permissions compiled for the broker's hot path (see AclTrie.swift).
+    let compiled: CompiledAcl
 
     public init(policy: Policy, version: Int64 = 0) {
         self.version = version
@@ -20,7 +22,9 @@ public final class Snapshot: Sendable {
             users[user.username] = UserEntry(user: user, roleIDs: user.roles.compactMap { roleIndex[$0] })
         }
         self.users = users
-        self.acl = ReferenceAcl(roles: policy.roles)
+        let acl = ReferenceAcl(roles: policy.roles)
+        self.acl = acl
+        self.compiled = CompiledAcl(acl: acl, users: Array(users.values))
     }
 
     public static let empty = Snapshot(policy: Policy(users: [], roles: [], registry: RegistryWindow(openUntil: 0)))
@@ -47,6 +51,50 @@ public final class Snapshot: Sendable {
         }
         return acl.decideSubscribe(roleIDs: user.roleIDs, username: username, clientId: clientId, filter: parsed)
     }
+
+    // MARK: - broker hot path
+
+    /// Broker hot path. Buffers are UTF-8 without the NUL. For .write, the user's publish prefix is
+    /// prepended (Mosquitto checks the topic as sent; permissions are written against prefix+topic)
+    /// without allocating: the prefix levels and the topic levels are walked as one sequence.
+    /// Same answer as `decide(...).isAllowed` on prefix + topic; no allocation, no SQLite, no String.
+    public func brokerAllows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                             topic: UnsafeBufferPointer<UInt8>, access: Access) -> Bool {
+        compiled.verdict(username: username, clientId: clientId, topic: topic, access: access) == .allowed
+    }
+
+    /// Broker hot path for SUBSCRIBE (`$share/GROUP/` stripped first): same answer as
+    /// `decideSubscribe(...).isAllowed` on the stripped filter.
+    public func brokerAllowsSubscribe(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                                      filter: UnsafeBufferPointer<UInt8>) -> Bool {
+        compiled.subscribeVerdict(username: username, clientId: clientId, filter: filter) == .allowed
+    }
+
+    /// `brokerAllows` on Strings (tests, benchmarks): the byte version over the strings' UTF-8.
+    public func brokerAllows(username: String, clientId: String, topic: String, access: Access) -> Bool {
+        var username = username
+        var clientId = clientId
+        var topic = topic
+        return username.withUTF8 { u in
+            clientId.withUTF8 { c in topic.withUTF8 { t in brokerAllows(username: u, clientId: c, topic: t, access: access) } }
+        }
+    }
+
+    /// `brokerAllowsSubscribe` on Strings (tests, benchmarks).
+    public func brokerAllowsSubscribe(username: String, clientId: String, filter: String) -> Bool {
+        var username = username
+        var clientId = clientId
+        var filter = filter
+        return username.withUTF8 { u in
+            clientId.withUTF8 { c in filter.withUTF8 { f in brokerAllowsSubscribe(username: u, clientId: c, filter: f) } }
+        }
+    }
+
+    /// Bytes of the compiled ACL (tries, interned levels, user table); the reference form is extra.
+    public var aclMemoryBytes: Int { compiled.memoryBytes }
+
+    /// MQTT permissions compiled into the tries (valid filters, summed over roles).
+    public var aclRuleCount: Int { compiled.ruleCount }
 
     /// Users whose connected clients must go when `newer` replaces `self`: deleted, disabled,
     /// a role taken away, or a new password (an old session must not outlive its credentials).

@@ -1,0 +1,629 @@
+// The compiled ACL: what the broker's hot path reads.
+//
+// Layout. Every role gets its own trie keyed by topic level, stored as its own small open-addressing
+// hash table inside one contiguous slot array shared by all roles. An edge (parent node, level tag)
+// lives in slot s, and s *is* the child's node id, so a slot holds nothing but the edge key and the
+// child's flags (12 bytes). Level tags are ids of distinct literal level strings (interned once per
+// snapshot in `levelNames`), or one of the reserved tags for `+`, `%u`, `%c`. `#` is no edge: it is
+// a flag on the node where it hangs ("this path and everything below it").
+//
+// A check looks up the user (byte-keyed table), splits and validates the topic in one pass while
+// looking up each level's id (at most `maxDepth` of them, in a stack buffer), then walks the trie of
+// each of the user's 1–3 roles. The cost depends on the topic and on those roles' tries only, never
+// on how many other roles or rules the policy has, and a role's slots are contiguous.
+//
+// Semantics are those of `TopicFilter.matches` / `covers` (Topic.swift) over `ReferenceAcl`, which the
+// tests compare this against on random policies.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Flags of a trie node (stored in the slot of the edge that leads to it; the root's in `RoleTrie`).
+enum TrieNode {
+    /// A permission's filter ends here, with read / write access.
+    static let endRead: UInt8 = 0x01
+    static let endWrite: UInt8 = 0x02
+    /// A permission "<path to here>/#" (or "#" at the root), with read / write access.
+    static let hashRead: UInt8 = 0x04
+    static let hashWrite: UInt8 = 0x08
+    /// Which kinds of child edges exist: a walk probes only for those.
+    static let literalChildren: UInt8 = 0x10
+    static let plusChild: UInt8 = 0x20
+    static let usernameChild: UInt8 = 0x40
+    static let clientIdChild: UInt8 = 0x80
+    static let anyChild: UInt8 = 0xF0
+
+    /// Node id of every root (never a slot index).
+    static let root: UInt32 = .max
+
+    @inline(__always)
+    static func endBits(_ operation: Operation) -> UInt8 {
+        switch operation {
+        case .read: return endRead
+        case .write: return endWrite
+        case .readWrite: return endRead | endWrite
+        }
+    }
+}
+
+/// Edge labels besides literal level ids (which stay below `firstReserved`).
+enum EdgeTag {
+    static let empty: UInt32 = .max
+    static let plus: UInt32 = .max - 1
+    static let username: UInt32 = .max - 2
+    static let clientId: UInt32 = .max - 3
+    static let firstReserved: UInt32 = .max - 7
+    /// A topic level that is no literal of any permission.
+    static let none: UInt32 = .max
+}
+
+/// One hash-table slot = one edge = one node.
+struct TrieSlot {
+    var parent: UInt32
+    var tag: UInt32
+    var info: UInt8
+}
+
+/// Where a role's trie lives in the shared slot array.
+struct RoleTrie {
+    var base: Int
+    var mask: Int
+    var shift: UInt64
+    var rootInfo: UInt8
+}
+
+struct UserRecord {
+    var enabled: Bool
+    var rolesOffset: Int
+    var roleCount: Int
+    var prefixOffset: Int
+    var prefixCount: Int
+}
+
+/// What the walk needs to know about one level of the topic / filter being checked.
+struct LevelInfo {
+    /// Id in `levelNames`, or `EdgeTag.none`.
+    var id: UInt32
+    var flags: UInt8
+
+    static let equalsUsername: UInt8 = 0x01
+    static let equalsClientId: UInt8 = 0x02
+    /// Subscription filters only.
+    static let plus: UInt8 = 0x04
+    static let hash: UInt8 = 0x08
+}
+
+/// The outcome of a hot-path check; the deny cases mirror `DenyReason`.
+enum AclVerdict: UInt8, Sendable {
+    case allowed, unknownUser, userDisabled, noRoles, invalidTopic, noMatchingPermission
+}
+
+@inline(__always)
+func trieIndex(_ parent: UInt32, _ tag: UInt32, shift: UInt64) -> Int {
+    let key = UInt64(parent) &<< 32 | UInt64(tag)
+    return Int(truncatingIfNeeded: (key &* ByteHash.multiplier) &>> shift)
+}
+
+/// Immutable after init; owns raw buffers so that a check touches memory through plain pointers
+/// (no retains, no bounds checks, no copy-on-write checks). Safe to share across threads.
+final class CompiledAcl: @unchecked Sendable {
+    let levelNames: ByteKeyTable
+    let slots: UnsafeMutableBufferPointer<TrieSlot>
+    let roles: UnsafeMutableBufferPointer<RoleTrie>
+    let usernames: ByteKeyTable
+    let userRecords: UnsafeMutableBufferPointer<UserRecord>
+    let userRoles: UnsafeMutableBufferPointer<UInt32>
+    let prefixBytes: UnsafeMutableBufferPointer<UInt8>
+    /// Longest permission filter, in levels before any '#': topic levels past it are never looked up.
+    let maxDepth: Int
+    let usesUsername: Bool
+    let usesClientId: Bool
+    /// MQTT permissions compiled (valid filters, over all roles).
+    let ruleCount: Int
+
+    /// Slot load factor bound: tables are sized to at least `nodes * loadDenominator / loadNumerator`.
+    static let loadNumerator = 2
+    static let loadDenominator = 3
+
+    init(acl: ReferenceAcl, users: [UserEntry]) {
+        var names = ByteKeyTableBuilder()
+        var slots: [TrieSlot] = []
+        var heads: [RoleTrie] = []
+        heads.reserveCapacity(acl.roles.count)
+        var scratch = TrieScratch()
+        var maxDepth = 0
+        var usesUsername = false
+        var usesClientId = false
+        var rules = 0
+
+        for role in acl.roles {
+            scratch.reset(expectedNodes: role.entries.reduce(1) { $0 + $1.filter.levels.count })
+            for entry in role.entries {
+                let bits = TrieNode.endBits(entry.permission.operation)
+                var node = 0
+                var depth = 0
+                var endsInHash = false
+                levels: for level in entry.filter.levels {
+                    let tag: UInt32
+                    let kind: UInt8
+                    switch level {
+                    case .multi:
+                        endsInHash = true
+                        break levels
+                    case .single:
+                        (tag, kind) = (EdgeTag.plus, TrieNode.plusChild)
+                    case .username:
+                        (tag, kind) = (EdgeTag.username, TrieNode.usernameChild)
+                        usesUsername = true
+                    case .clientId:
+                        (tag, kind) = (EdgeTag.clientId, TrieNode.clientIdChild)
+                        usesClientId = true
+                    case .literal(let text):
+                        (tag, kind) = (names.intern(text), TrieNode.literalChildren)
+                        precondition(tag < EdgeTag.firstReserved, "too many distinct topic levels")
+                    }
+                    node = scratch.child(of: node, tag: tag, kind: kind)
+                    depth += 1
+                }
+                scratch.info[node] |= endsInHash ? bits << 2 : bits
+                maxDepth = max(maxDepth, depth)
+                rules += 1
+            }
+            heads.append(scratch.layOut(into: &slots))
+        }
+
+        var userNames = ByteKeyTableBuilder()
+        var records: [UserRecord] = []
+        var userRoles: [UInt32] = []
+        var prefixes: [UInt8] = []
+        records.reserveCapacity(users.count)
+        for user in users {
+            let id = userNames.intern(user.username)
+            // `users` comes from a dictionary: one entry per name.
+            guard Int(id) == records.count else { continue }
+            let prefix = Array((user.publishPrefix ?? "").utf8)
+            records.append(UserRecord(enabled: user.enabled, rolesOffset: userRoles.count, roleCount: user.roleIDs.count,
+                                      prefixOffset: prefixes.count, prefixCount: prefix.count))
+            userRoles.append(contentsOf: user.roleIDs.map { UInt32($0) })
+            prefixes.append(contentsOf: prefix)
+        }
+
+        self.levelNames = names.freeze()
+        self.slots = Frozen.copy(slots)
+        self.roles = Frozen.copy(heads)
+        self.usernames = userNames.freeze()
+        self.userRecords = Frozen.copy(records)
+        self.userRoles = Frozen.copy(userRoles)
+        self.prefixBytes = Frozen.copy(prefixes)
+        self.maxDepth = maxDepth
+        self.usesUsername = usesUsername
+        self.usesClientId = usesClientId
+        self.ruleCount = rules
+    }
+
+    deinit {
+        levelNames.deallocate()
+        slots.deallocate()
+        roles.deallocate()
+        usernames.deallocate()
+        userRecords.deallocate()
+        userRoles.deallocate()
+        prefixBytes.deallocate()
+    }
+
+    /// Bytes held by the compiled form (tries, level names, user table).
+    var memoryBytes: Int {
+        levelNames.memoryBytes + usernames.memoryBytes
+            + slots.count * MemoryLayout<TrieSlot>.stride
+            + roles.count * MemoryLayout<RoleTrie>.stride
+            + userRecords.count * MemoryLayout<UserRecord>.stride
+            + userRoles.count * MemoryLayout<UInt32>.stride
+            + prefixBytes.count
+    }
+
+    var nodeCount: Int {
+        var count = 0
+        for slot in slots where slot.tag != EdgeTag.empty { count += 1 }
+        return count + roles.count
+    }
+
+    // MARK: - checks
+
+    @inline(__always)
+    private func lookUpUser(_ username: UnsafeBufferPointer<UInt8>) -> (AclVerdict, UserRecord) {
+        let index = usernames.find(username.baseAddress, username.count, hash: ByteHash.hash(username))
+        guard index >= 0 else { return (.unknownUser, UserRecord(enabled: false, rolesOffset: 0, roleCount: 0, prefixOffset: 0, prefixCount: 0)) }
+        let user = userRecords.baseAddress.unsafelyUnwrapped[index]
+        if !user.enabled { return (.userDisabled, user) }
+        if user.roleCount == 0 { return (.noRoles, user) }
+        return (.allowed, user)
+    }
+
+    /// Describes one literal level of the topic / filter: its interned id, and whether it is the
+    /// username / client id (only worked out when the policy uses %u / %c and the value may stand).
+    @inline(__always)
+    private func describe(_ seq: ByteSeq, from start: Int, to end: Int, username: UnsafeBufferPointer<UInt8>?,
+                          clientId: UnsafeBufferPointer<UInt8>?) -> LevelInfo {
+        let id = levelNames.find(seq, from: start, to: end)
+        var flags: UInt8 = 0
+        if let username, seq.equals(from: start, to: end, username) { flags |= LevelInfo.equalsUsername }
+        if let clientId, seq.equals(from: start, to: end, clientId) { flags |= LevelInfo.equalsClientId }
+        return LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags)
+    }
+
+    /// Publish (`write`, on publish prefix + topic) or delivery (`read`) of a concrete topic.
+    func verdict(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                 topic: UnsafeBufferPointer<UInt8>, access: Access) -> AclVerdict {
+        let (found, user) = lookUpUser(username)
+        guard found == .allowed else { return found }
+        let prefix = access == .write && user.prefixCount > 0
+            ? UnsafeBufferPointer(start: prefixBytes.baseAddress.unsafelyUnwrapped + user.prefixOffset, count: user.prefixCount)
+            : UnsafeBufferPointer(start: nil, count: 0)
+        let seq = ByteSeq(prefix, topic)
+        let total = seq.count
+        guard total > 0, total <= TopicSyntax.maxBytes else { return .invalidTopic }
+        let substituteUsername = usesUsername && ByteCompare.canStandAsOneLevel(username) ? username : nil
+        let substituteClientId = usesClientId && ByteCompare.canStandAsOneLevel(clientId) ? clientId : nil
+        let maxDepth = self.maxDepth
+
+        // Stack memory: maxDepth is the policy's longest filter (a handful of levels).
+        return withUnsafeTemporaryAllocation(of: LevelInfo.self, capacity: max(maxDepth, 1)) { buffer -> AclVerdict in
+            let levels = buffer.baseAddress.unsafelyUnwrapped
+            // One pass: validate (no NUL, '+', '#'), split on '/', describe the first maxDepth levels.
+            var levelCount = 0
+            var levelStart = 0
+            var offset = 0
+            for part in 0..<2 {
+                let bytes = part == 0 ? prefix : topic
+                guard let base = bytes.baseAddress else { continue }
+                for j in 0..<bytes.count {
+                    let byte = base[j]
+                    if byte <= TopicSyntax.slash {  // '/', '+', '#' and NUL are all ≤ 0x2F
+                        if byte == TopicSyntax.slash {
+                            if levelCount < maxDepth {
+                                (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: offset &+ j,
+                                    username: substituteUsername, clientId: substituteClientId))
+                            }
+                            levelCount &+= 1
+                            levelStart = offset &+ j &+ 1
+                        } else if byte == TopicSyntax.nul || byte == TopicSyntax.plus || byte == TopicSyntax.hash {
+                            return .invalidTopic
+                        }
+                    }
+                }
+                offset &+= bytes.count
+            }
+            if levelCount < maxDepth {
+                (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: total,
+                    username: substituteUsername, clientId: substituteClientId))
+            }
+            levelCount &+= 1
+
+            let read = access == .read
+            var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: levelCount,
+                                dollar: seq[0] == TopicSyntax.dollar,
+                                endBit: read ? TrieNode.endRead : TrieNode.endWrite,
+                                hashBit: read ? TrieNode.hashRead : TrieNode.hashWrite)
+            let roleIDs = userRoles.baseAddress.unsafelyUnwrapped + user.rolesOffset
+            let roles = self.roles.baseAddress.unsafelyUnwrapped
+            for r in 0..<user.roleCount {
+                let role = roles[Int(truncatingIfNeeded: roleIDs[r])]
+                walk.enter(role)
+                if walk.matches(TrieNode.root, role.rootInfo, 0) { return .allowed }
+            }
+            return .noMatchingPermission
+        }
+    }
+
+    /// SUBSCRIBE: does one read permission of the user's roles cover every topic `filter` can match?
+    /// `$share/GROUP/` is stripped first.
+    func subscribeVerdict(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                          filter rawFilter: UnsafeBufferPointer<UInt8>) -> AclVerdict {
+        let (found, user) = lookUpUser(username)
+        guard found == .allowed else { return found }
+        let filter = Self.stripSharePrefix(rawFilter)
+        let total = filter.count
+        guard total > 0, total <= TopicSyntax.maxBytes, let base = filter.baseAddress else { return .invalidTopic }
+        let seq = ByteSeq(UnsafeBufferPointer(start: nil, count: 0), filter)
+        let substituteUsername = usesUsername && ByteCompare.canStandAsOneLevel(username) ? username : nil
+        let substituteClientId = usesClientId && ByteCompare.canStandAsOneLevel(clientId) ? clientId : nil
+        let maxDepth = self.maxDepth
+
+        return withUnsafeTemporaryAllocation(of: LevelInfo.self, capacity: max(maxDepth, 1)) { buffer -> AclVerdict in
+            let levels = buffer.baseAddress.unsafelyUnwrapped
+            var levelCount = 0
+            var levelStart = 0
+            var sawPlus = false
+            var sawHash = false
+            var j = 0
+            while true {
+                let atEnd = j == total
+                let byte = atEnd ? TopicSyntax.slash : base[j]
+                if byte <= TopicSyntax.slash {
+                    if byte == TopicSyntax.slash {
+                        // End of a level: '#' must be alone and last, '+' alone.
+                        let length = j &- levelStart
+                        if (sawHash && (length != 1 || !atEnd)) || (sawPlus && length != 1) { return .invalidTopic }
+                        if levelCount < maxDepth {
+                            let info = sawHash ? LevelInfo(id: EdgeTag.none, flags: LevelInfo.hash)
+                                : sawPlus ? LevelInfo(id: EdgeTag.none, flags: LevelInfo.plus)
+                                : describe(seq, from: levelStart, to: j, username: substituteUsername, clientId: substituteClientId)
+                            (levels + levelCount).initialize(to: info)
+                        }
+                        levelCount &+= 1
+                        levelStart = j &+ 1
+                        sawPlus = false
+                        sawHash = false
+                        if atEnd { break }
+                    } else if byte == TopicSyntax.plus {
+                        sawPlus = true
+                    } else if byte == TopicSyntax.hash {
+                        sawHash = true
+                    } else if byte == TopicSyntax.nul {
+                        return .invalidTopic
+                    }
+                }
+                j &+= 1
+            }
+
+            var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: levelCount,
+                                dollar: base[0] == TopicSyntax.dollar,
+                                endBit: TrieNode.endRead, hashBit: TrieNode.hashRead)
+            // '+/#' covers '#' and '/+/#' covers '/#': see `TopicFilter.covers`.
+            let firstLevelEmpty = base[0] == TopicSyntax.slash
+            let roleIDs = userRoles.baseAddress.unsafelyUnwrapped + user.rolesOffset
+            let roles = self.roles.baseAddress.unsafelyUnwrapped
+            for r in 0..<user.roleCount {
+                let role = roles[Int(truncatingIfNeeded: roleIDs[r])]
+                walk.enter(role)
+                if walk.covers(TrieNode.root, role.rootInfo, 0, firstLevelEmpty: firstLevelEmpty) { return .allowed }
+            }
+            return .noMatchingPermission
+        }
+    }
+
+    /// `$share/GROUP/filter` → `filter` (unchanged when there is no second '/'), on bytes.
+    static func stripSharePrefix(_ filter: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard filter.count > 7, let base = filter.baseAddress,
+              base[0] == UInt8(ascii: "$"), base[1] == UInt8(ascii: "s"), base[2] == UInt8(ascii: "h"),
+              base[3] == UInt8(ascii: "a"), base[4] == UInt8(ascii: "r"), base[5] == UInt8(ascii: "e"),
+              base[6] == TopicSyntax.slash
+        else { return filter }
+        var i = 7
+        while i < filter.count {
+            if base[i] == TopicSyntax.slash {
+                return UnsafeBufferPointer(start: base + i + 1, count: filter.count - i - 1)
+            }
+            i += 1
+        }
+        return filter
+    }
+}
+
+/// A walk over one role's trie at a time, for one topic or filter whose levels are described.
+struct TrieWalk {
+    private let allSlots: UnsafePointer<TrieSlot>
+    private var slots: UnsafePointer<TrieSlot>
+    private var mask = 0
+    private var shift: UInt64 = 63
+    let levels: UnsafePointer<LevelInfo>
+    /// Levels of the topic / filter (only the first `maxDepth` are described).
+    let count: Int
+    /// The first level starts with '$': a leading '+' or '#' must not match it.
+    let dollar: Bool
+    let endBit: UInt8
+    let hashBit: UInt8
+
+    init(slots: UnsafePointer<TrieSlot>, levels: UnsafePointer<LevelInfo>, count: Int, dollar: Bool, endBit: UInt8, hashBit: UInt8) {
+        self.allSlots = slots
+        self.slots = slots
+        self.levels = levels
+        self.count = count
+        self.dollar = dollar
+        self.endBit = endBit
+        self.hashBit = hashBit
+    }
+
+    @inline(__always)
+    mutating func enter(_ role: RoleTrie) {
+        slots = allSlots + role.base
+        mask = role.mask
+        shift = role.shift
+    }
+
+    /// Slot of the edge (parent, tag) in the current role's table, or -1.
+    @inline(__always)
+    func child(_ parent: UInt32, _ tag: UInt32) -> Int {
+        var i = trieIndex(parent, tag, shift: shift) & mask
+        while true {
+            let slot = slots[i]
+            if slot.tag == tag && slot.parent == parent { return i }
+            if slot.tag == EdgeTag.empty { return -1 }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// Does a permission below `node` (at `depth` levels) match the rest of the topic? Loops along
+    /// one candidate edge and recurses only where several edges match the same level.
+    func matches(_ node: UInt32, _ info: UInt8, _ depth: Int) -> Bool {
+        var node = node
+        var info = info
+        var depth = depth
+        while true {
+            if info & hashBit != 0 && (depth != 0 || !dollar) { return true }
+            if depth == count { return info & endBit != 0 }
+            if info & TrieNode.anyChild == 0 { return false }
+            // A node with children is shallower than maxDepth, so this level is described.
+            let level = levels[depth]
+            var next = -1
+            if info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
+                next = child(node, level.id)
+            }
+            if info & TrieNode.plusChild != 0 && (depth != 0 || !dollar) {
+                let edge = child(node, EdgeTag.plus)
+                if next >= 0 && edge >= 0 {
+                    if matches(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            if info & TrieNode.usernameChild != 0 && level.flags & LevelInfo.equalsUsername != 0 {
+                let edge = child(node, EdgeTag.username)
+                if next >= 0 && edge >= 0 {
+                    if matches(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            if info & TrieNode.clientIdChild != 0 && level.flags & LevelInfo.equalsClientId != 0 {
+                let edge = child(node, EdgeTag.clientId)
+                if next >= 0 && edge >= 0 {
+                    if matches(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            guard next >= 0 else { return false }
+            node = UInt32(truncatingIfNeeded: next)
+            info = slots[next].info
+            depth &+= 1
+        }
+    }
+
+    /// Does one read permission below `node` cover every topic the rest of the filter can match?
+    /// (`TopicFilter.covers`, walked in lockstep: before any '#', one filter level per trie level.)
+    func covers(_ node: UInt32, _ info: UInt8, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
+        var node = node
+        var info = info
+        var depth = depth
+        while true {
+            // A permission '#' here covers whatever follows, except a leading '#' and a "$..." first level.
+            if info & hashBit != 0 && (depth != 0 || !dollar) { return true }
+            if depth == count { return info & endBit != 0 }
+            if info & TrieNode.anyChild == 0 { return false }
+            let level = levels[depth]
+            if level.flags & LevelInfo.hash != 0 {
+                // Only a permission '+/#' at this point can cover the filter's '#', and only when the
+                // '#''s parent is no topic (nothing before it, or a lone empty first level).
+                guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
+                let edge = child(node, EdgeTag.plus)
+                return edge >= 0 && slots[edge].info & hashBit != 0
+            }
+            if level.flags & LevelInfo.plus != 0 {
+                // Only a permission '+' covers the filter's '+'.
+                guard info & TrieNode.plusChild != 0 else { return false }
+                let edge = child(node, EdgeTag.plus)
+                guard edge >= 0 else { return false }
+                node = UInt32(truncatingIfNeeded: edge)
+                info = slots[edge].info
+                depth &+= 1
+                continue
+            }
+            // A literal level of the filter: the same literal, '+', or a %u / %c standing for it.
+            var next = -1
+            if info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
+                next = child(node, level.id)
+            }
+            if info & TrieNode.plusChild != 0 && (depth != 0 || !dollar) {
+                let edge = child(node, EdgeTag.plus)
+                if next >= 0 && edge >= 0 {
+                    if covers(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1, firstLevelEmpty: firstLevelEmpty) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            if info & TrieNode.usernameChild != 0 && level.flags & LevelInfo.equalsUsername != 0 {
+                let edge = child(node, EdgeTag.username)
+                if next >= 0 && edge >= 0 {
+                    if covers(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1, firstLevelEmpty: firstLevelEmpty) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            if info & TrieNode.clientIdChild != 0 && level.flags & LevelInfo.equalsClientId != 0 {
+                let edge = child(node, EdgeTag.clientId)
+                if next >= 0 && edge >= 0 {
+                    if covers(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1, firstLevelEmpty: firstLevelEmpty) { return true }
+                }
+                if edge >= 0 { next = edge }
+            }
+            guard next >= 0 else { return false }
+            node = UInt32(truncatingIfNeeded: next)
+            info = slots[next].info
+            depth &+= 1
+        }
+    }
+}
+
+/// Build-time trie of one role: nodes in creation order (a parent before its children), edges
+/// deduplicated in a scratch hash table, then laid out as the role's final slot table.
+struct TrieScratch {
+    var parent: [UInt32] = []
+    var tag: [UInt32] = []
+    var info: [UInt8] = []
+    private var keys: [UInt64] = []
+    /// Node id + 0 (0 = empty: the root is no child).
+    private var values: [UInt32] = []
+    private var mask = 0
+    private var slotOf: [UInt32] = []
+
+    mutating func reset(expectedNodes: Int) {
+        parent.removeAll(keepingCapacity: true)
+        tag.removeAll(keepingCapacity: true)
+        info.removeAll(keepingCapacity: true)
+        parent.append(0)
+        tag.append(EdgeTag.empty)
+        info.append(0)
+        var size = 16
+        while size < expectedNodes * 2 { size *= 2 }
+        if values.count < size {
+            keys = Array(repeating: 0, count: size)
+            values = Array(repeating: 0, count: size)
+        } else {
+            for i in 0..<size { values[i] = 0 }
+        }
+        mask = size - 1
+    }
+
+    /// The child of `node` along `tag`, created (and the parent flagged with `kind`) when new.
+    mutating func child(of node: Int, tag edge: UInt32, kind: UInt8) -> Int {
+        let key = UInt64(node) << 32 | UInt64(edge)
+        var i = trieIndex(UInt32(node), edge, shift: 32) & mask
+        while values[i] != 0 {
+            if keys[i] == key { return Int(values[i]) }
+            i = (i + 1) & mask
+        }
+        let id = parent.count
+        precondition(id < Int(UInt32.max / 2), "role trie too large")
+        parent.append(UInt32(node))
+        tag.append(edge)
+        info.append(0)
+        info[node] |= kind
+        keys[i] = key
+        values[i] = UInt32(id)
+        return id
+    }
+
+    /// Appends this role's table to `slots`: the slot an edge lands in becomes the child's node id.
+    mutating func layOut(into slots: inout [TrieSlot]) -> RoleTrie {
+        let nodes = parent.count - 1
+        guard nodes > 0 else { return RoleTrie(base: slots.count, mask: 0, shift: 63, rootInfo: info[0]) }
+        var size = 2
+        var bits: UInt64 = 1
+        while size * CompiledAcl.loadNumerator < nodes * CompiledAcl.loadDenominator {
+            size *= 2
+            bits += 1
+        }
+        let shift = 64 - bits
+        let base = slots.count
+        let mask = size - 1
+        slots.append(contentsOf: repeatElement(TrieSlot(parent: 0, tag: EdgeTag.empty, info: 0), count: size))
+        slotOf.removeAll(keepingCapacity: true)
+        slotOf.append(TrieNode.root)
+        for node in 1...nodes {
+            let parentSlot = slotOf[Int(parent[node])]
+            let edge = tag[node]
+            var i = trieIndex(parentSlot, edge, shift: shift) & mask
+            while slots[base + i].tag != EdgeTag.empty { i = (i + 1) & mask }
+            slots[base + i] = TrieSlot(parent: parentSlot, tag: edge, info: info[node])
+            slotOf.append(UInt32(i))
+        }
+        return RoleTrie(base: base, mask: mask, shift: shift, rootInfo: info[0])
+    }
+}

@@ -1,0 +1,306 @@
+// Byte-keyed lookups for the ACL hot path: hashing and comparing raw UTF-8 slices, a virtual
+// "prefix + topic" byte sequence, and a frozen open-addressing table from byte strings to dense
+// ids. Nothing here allocates once built, and nothing ever turns bytes into a String: MQTT compares
+// topics and usernames as bytes (see Topic.swift's header on why String == is not that).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A hash of byte strings. Word-at-a-time over contiguous bytes; the byte-at-a-time variant for
+/// a level that straddles the publish prefix and the topic gives the same value for the same bytes.
+enum ByteHash {
+    static let seed: UInt64 = 0x243F_6A88_85A3_08D3
+    static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    @inline(__always)
+    static func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let x = (h ^ word) &* multiplier
+        return x ^ (x &>> 32)
+    }
+
+    @inline(__always)
+    static func finish(_ h: UInt64, count: Int) -> UInt64 {
+        var x = h ^ UInt64(truncatingIfNeeded: count)
+        x ^= x &>> 33
+        x &*= 0xC4CE_B9FE_1A85_EC53
+        x ^= x &>> 29
+        return x
+    }
+
+    /// Little-endian 8-byte words; the last partial word zero-padded; the length mixed in last.
+    @inline(__always)
+    static func hash(_ base: UnsafePointer<UInt8>?, _ count: Int) -> UInt64 {
+        guard count > 0, let base else { return finish(seed, count: 0) }
+        let raw = UnsafeRawPointer(base)
+        var h = seed
+        var i = 0
+        while count &- i >= 8 {
+            h = mix(h, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            i &+= 8
+        }
+        let rest = count &- i
+        if rest > 0 {
+            var word: UInt64 = 0
+            if count >= 8 {
+                // The last 8 bytes, shifted so that only the `rest` unread ones remain.
+                word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+                    &>> UInt64(8 &* (8 &- rest))
+            } else {
+                for j in 0..<rest { word |= UInt64(base[i &+ j]) &<< UInt64(8 &* j) }
+            }
+            h = mix(h, word)
+        }
+        return finish(h, count: count)
+    }
+
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        hash(bytes.baseAddress, bytes.count)
+    }
+
+    /// Same value as `hash` for the bytes `seq[start..<end]`, fetched one at a time.
+    static func hash(_ seq: ByteSeq, from start: Int, to end: Int) -> UInt64 {
+        var h = seed
+        var i = start
+        while i < end {
+            var word: UInt64 = 0
+            var j = 0
+            while j < 8 && i < end {
+                word |= UInt64(seq[i]) &<< UInt64(8 &* j)
+                j &+= 1
+                i &+= 1
+            }
+            h = mix(h, word)
+        }
+        return finish(h, count: end &- start)
+    }
+}
+
+/// Equality of byte slices.
+enum ByteCompare {
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>?, _ b: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+        guard count > 0 else { return true }
+        guard let a, let b else { return false }
+        return memcmp(a, b, count) == 0
+    }
+
+    @inline(__always)
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && equal(a.baseAddress, b.baseAddress, a.count)
+    }
+
+    /// Whether a username / client id can be substituted for %u / %c: exactly one non-empty level
+    /// (byte twin of `TopicSyntax.canStandAsOneLevel`).
+    static func canStandAsOneLevel(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !value.isEmpty else { return false }
+        for byte in value where byte <= TopicSyntax.slash {
+            if byte == TopicSyntax.slash || byte == TopicSyntax.plus || byte == TopicSyntax.hash || byte == TopicSyntax.nul {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// Two buffers read as one byte sequence: the user's publish prefix followed by the topic, so that
+/// a publish is checked as `prefix + topic` without building that string.
+struct ByteSeq {
+    let first: UnsafeBufferPointer<UInt8>
+    let second: UnsafeBufferPointer<UInt8>
+
+    @inline(__always)
+    init(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) {
+        self.first = first
+        self.second = second
+    }
+
+    @inline(__always)
+    var count: Int { first.count &+ second.count }
+
+    /// Unchecked: callers stay within 0..<count.
+    @inline(__always)
+    subscript(_ i: Int) -> UInt8 {
+        i < first.count ? first.baseAddress.unsafelyUnwrapped[i] : second.baseAddress.unsafelyUnwrapped[i &- first.count]
+    }
+
+    /// The bytes start..<end as one pointer when they lie in one buffer (nil when they straddle
+    /// the boundary; any pointer, possibly nil, for an empty range).
+    @inline(__always)
+    func contiguous(from start: Int, to end: Int) -> (straddles: Bool, base: UnsafePointer<UInt8>?) {
+        if end <= first.count { return (false, first.baseAddress.map { $0 + start }) }
+        if start >= first.count { return (false, second.baseAddress.map { $0 + (start &- first.count) }) }
+        return (true, nil)
+    }
+
+    /// Do the bytes start..<end equal `other`?
+    @inline(__always)
+    func equals(from start: Int, to end: Int, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard end &- start == other.count else { return false }
+        let (straddles, base) = contiguous(from: start, to: end)
+        if !straddles { return ByteCompare.equal(base, other.baseAddress, other.count) }
+        var j = 0
+        for i in start..<end {
+            if self[i] != other[j] { return false }
+            j &+= 1
+        }
+        return true
+    }
+
+    @inline(__always)
+    func hash(from start: Int, to end: Int) -> UInt64 {
+        let (straddles, base) = contiguous(from: start, to: end)
+        return straddles ? ByteHash.hash(self, from: start, to: end) : ByteHash.hash(base, end &- start)
+    }
+}
+
+/// Where a byte string lives in an arena.
+struct ByteSpan {
+    var offset: Int
+    var count: Int
+}
+
+/// Builds a set of byte strings with dense ids in insertion order (used while a snapshot is built).
+struct ByteKeyTableBuilder {
+    private(set) var bytes: [UInt8] = []
+    private(set) var spans: [ByteSpan] = []
+    private var hashes: [UInt64] = []
+    /// id + 1, 0 = empty.
+    private var table: [UInt32] = Array(repeating: 0, count: 16)
+
+    var count: Int { spans.count }
+
+    /// The id of `key`, adding it when new.
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let h = ByteHash.hash(key)
+        let mask = table.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let entry = table[i]
+            if entry == 0 { break }
+            let id = Int(entry - 1)
+            if hashes[id] == h {
+                let span = spans[id]
+                let same = span.count == key.count && bytes.withUnsafeBufferPointer {
+                    ByteCompare.equal($0.baseAddress.map { $0 + span.offset }, key.baseAddress, key.count)
+                }
+                if same { return UInt32(id) }
+            }
+            i = (i + 1) & mask
+        }
+        let id = spans.count
+        precondition(id < Int(UInt32.max - 8), "too many distinct byte strings")
+        spans.append(ByteSpan(offset: bytes.count, count: key.count))
+        hashes.append(h)
+        bytes.append(contentsOf: key)
+        table[i] = UInt32(id + 1)
+        if spans.count * 3 > table.count * 2 { grow() }
+        return UInt32(id)
+    }
+
+    mutating func intern(_ text: String) -> UInt32 {
+        var copy = text
+        return copy.withUTF8 { intern($0) }
+    }
+
+    private mutating func grow() {
+        table = Array(repeating: 0, count: table.count * 2)
+        let mask = table.count - 1
+        for (id, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while table[i] != 0 { i = (i + 1) & mask }
+            table[i] = UInt32(id + 1)
+        }
+    }
+
+    /// The read-only form (owned by the caller, freed with `deallocate()`).
+    func freeze() -> ByteKeyTable {
+        // At most half full, so misses stop early.
+        var size = 2
+        while size < spans.count * 2 { size *= 2 }
+        let entries = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
+        entries.initialize(repeating: 0)
+        let mask = size - 1
+        for (id, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while entries[i] != 0 { i = (i + 1) & mask }
+            entries[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
+        }
+        return ByteKeyTable(bytes: Frozen.copy(bytes), spans: Frozen.copy(spans), entries: entries, mask: mask)
+    }
+}
+
+/// A frozen byte-string → id table: open addressing, linear probing, at most half full. Each entry
+/// is the high 32 bits of the key's hash and id + 1 (0 = empty), so most misses never touch the bytes.
+struct ByteKeyTable {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    let spans: UnsafeMutableBufferPointer<ByteSpan>
+    let entries: UnsafeMutableBufferPointer<UInt64>
+    let mask: Int
+
+    var count: Int { spans.count }
+
+    var memoryBytes: Int {
+        bytes.count + spans.count * MemoryLayout<ByteSpan>.stride + entries.count * MemoryLayout<UInt64>.stride
+    }
+
+    func deallocate() {
+        bytes.deallocate()
+        spans.deallocate()
+        entries.deallocate()
+    }
+
+    @inline(__always)
+    func key(_ id: Int) -> UnsafeBufferPointer<UInt8> {
+        let span = spans[id]
+        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + span.offset, count: span.count)
+    }
+
+    /// The id of the contiguous bytes `base[0..<count]` with hash `h`, or -1.
+    @inline(__always)
+    func find(_ base: UnsafePointer<UInt8>?, _ count: Int, hash h: UInt64) -> Int {
+        let entries = self.entries.baseAddress.unsafelyUnwrapped
+        let spans = self.spans.baseAddress.unsafelyUnwrapped
+        let arena = bytes.baseAddress.unsafelyUnwrapped
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let entry = entries[i]
+            if entry == 0 { return -1 }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
+                let span = spans[id]
+                if span.count == count && ByteCompare.equal(arena + span.offset, base, count) { return id }
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// The id of `seq[start..<end]`, or -1.
+    @inline(__always)
+    func find(_ seq: ByteSeq, from start: Int, to end: Int) -> Int {
+        let (straddles, base) = seq.contiguous(from: start, to: end)
+        if !straddles { return find(base, end &- start, hash: ByteHash.hash(base, end &- start)) }
+        let h = ByteHash.hash(seq, from: start, to: end)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let entry = entries[i]
+            if entry == 0 { return -1 }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
+                if seq.equals(from: start, to: end, key(id)) { return id }
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+}
+
+/// Raw copies of build-time arrays, freed by their owner.
+enum Frozen {
+    static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        _ = buffer.initialize(fromContentsOf: array)
+        return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+    }
+}

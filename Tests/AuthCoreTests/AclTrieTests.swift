@@ -1,0 +1,435 @@
+import Testing
+@testable import AuthCore
+
+// The compiled trie (Snapshot.brokerAllows / brokerAllowsSubscribe) must give exactly the answers of
+// the reference matcher (Snapshot.decide / decideSubscribe): randomized over small alphabets where
+// wildcards, empty levels, '$' topics and %u / %c collide often, plus targeted cases.
+
+/// SplitMix64: a fixed seed gives the same cases on every machine and every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+private func permission(_ resource: String, _ operation: Operation, _ context: PermissionContext = .mqtt) -> Permission {
+    Permission(resource: resource, operation: operation, context: context)
+}
+
+private func user(_ name: String, roles: [String], enabled: Bool = true, prefix: String? = nil) -> User {
+    User(username: name, passwordHash: "", enabled: enabled, roles: roles, publishPrefix: prefix)
+}
+
+private func snapshot(roles: [Role], users: [User]) -> Snapshot {
+    Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)))
+}
+
+/// Random policies, users, topics and filters over a few levels that collide a lot.
+private struct Fuzz {
+    var rng: SeededGenerator
+
+    static let levels = ["a", "b", "", "$x"]
+    /// Topic levels also include values that usernames / client ids take.
+    static let topicLevels = ["a", "b", "", "$x", "w", "c", "%u", "$SYS"]
+    static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c"]
+    static let clientIds = ["a", "c", "", "x/y", "#", "$x", "w", "b"]
+    static let prefixes: [String?] = [nil, nil, nil, "a/", "$x/", "a", "", "b/a/", "w/", "/"]
+
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
+    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &rng) < percent }
+
+    /// A permission resource: literals, '+', '%u', '%c', a trailing '#'; now and then an invalid one.
+    mutating func resource() -> String {
+        if chance(3) { return pick(["a/#/b", "a+", "#a", "", "a/b#"]) }
+        let count = Int.random(in: 1...4, using: &rng)
+        var parts: [String] = []
+        for i in 0..<count {
+            if i == count - 1 && chance(20) { parts.append("#"); break }
+            let r = Int.random(in: 0..<100, using: &rng)
+            parts.append(r < 55 ? pick(Self.levels) : r < 75 ? "+" : r < 88 ? "%u" : "%c")
+        }
+        return parts.joined(separator: "/")
+    }
+
+    mutating func topic() -> String {
+        if chance(3) { return pick(["", "a/+", "#", "a/#", "a\u{0}b", "+"]) }
+        let count = Int.random(in: 1...4, using: &rng)
+        return (0..<count).map { _ in pick(Self.topicLevels) }.joined(separator: "/")
+    }
+
+    /// A SUBSCRIBE filter (%u is plain text there); sometimes shared, sometimes invalid.
+    mutating func filter() -> String {
+        if chance(3) { return pick(["", "a/#/b", "a+", "#/", "$share/g", "$share/g/", "a\u{0}"]) }
+        let count = Int.random(in: 1...4, using: &rng)
+        var parts: [String] = []
+        for i in 0..<count {
+            if i == count - 1 && chance(20) { parts.append("#"); break }
+            parts.append(chance(25) ? "+" : pick(Self.topicLevels))
+        }
+        let text = parts.joined(separator: "/")
+        return chance(10) ? "$share/" + pick(["g", "", "a"]) + "/" + text : text
+    }
+
+    mutating func policy() -> (roles: [Role], users: [User]) {
+        let roleCount = Int.random(in: 1...6, using: &rng)
+        var roles: [Role] = []
+        for r in 0..<roleCount {
+            let permissions = (0..<Int.random(in: 0...6, using: &rng)).map { _ in
+                permission(resource(), pick([.read, .write, .readWrite]), chance(5) ? .http : .mqtt)
+            }
+            roles.append(Role(name: "role\(r)", permissions: permissions))
+        }
+        var users: [User] = []
+        for name in Self.usernames where chance(80) {
+            let roleNames = (0..<Int.random(in: 0...3, using: &rng)).map { _ in chance(5) ? "missing" : "role\(Int.random(in: 0..<roleCount, using: &rng))" }
+            users.append(user(name, roles: Array(Set(roleNames)), enabled: !chance(15), prefix: pick(Self.prefixes)))
+        }
+        return (roles, users)
+    }
+}
+
+@Suite struct AclTrieTests {
+
+    // MARK: - randomized: trie == reference
+
+    @Test func trieAgreesWithReferenceOnRandomPolicies() {
+        var fuzz = Fuzz(rng: SeededGenerator(state: 20_251_122))
+        var cases = 0
+        var allowed = (read: 0, write: 0, subscribe: 0)
+        var mismatches: [String] = []
+        for _ in 0..<600 {
+            let (roles, users) = fuzz.policy()
+            let snap = snapshot(roles: roles, users: users)
+            let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
+            for _ in 0..<60 {
+                let name = fuzz.pick(Fuzz.usernames)
+                let client = fuzz.pick(Fuzz.clientIds)
+
+                let topic = fuzz.topic()
+                let read = snap.decide(username: name, clientId: client, topic: topic, access: .read).isAllowed
+                let prefixed = ((prefixes[name] ?? nil) ?? "") + topic
+                let write = snap.decide(username: name, clientId: client, topic: prefixed, access: .write).isAllowed
+                let gotRead = snap.brokerAllows(username: name, clientId: client, topic: topic, access: .read)
+                let gotWrite = snap.brokerAllows(username: name, clientId: client, topic: topic, access: .write)
+
+                let filter = fuzz.filter()
+                let subscribe = snap.decideSubscribe(username: name, clientId: client,
+                                                     filter: BrokerCore.stripSharePrefix(filter)).isAllowed
+                let gotSubscribe = snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)
+
+                cases += 3
+                if read { allowed.read += 1 }
+                if write { allowed.write += 1 }
+                if subscribe { allowed.subscribe += 1 }
+                for (what, want, got) in [("read \(topic)", read, gotRead), ("write \(prefixed)", write, gotWrite),
+                                          ("subscribe \(filter)", subscribe, gotSubscribe)] where want != got {
+                    if mismatches.count < 20 {
+                        mismatches.append("\(what) user \(name) client \(String(reflecting: client)): reference \(want), trie \(got); roles \(roles.map { "\($0.name)=\($0.permissions.map { "\($0.resource):\($0.operation):\($0.context)" })" }) users \(users.map { "\($0.username):\($0.roles):\($0.enabled):\(String(describing: $0.publishPrefix))" })")
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+        #expect(cases >= 100_000)
+        // The generator must produce both answers in quantity, or agreement proves little.
+        #expect(allowed.read > 1_000 && allowed.write > 1_000 && allowed.subscribe > 1_000,
+                "allowed: \(allowed)")
+    }
+
+    /// Larger random roles (deeper tries, many siblings per node) with fewer checks each.
+    @Test func trieAgreesWithReferenceOnLargerRoles() {
+        var fuzz = Fuzz(rng: SeededGenerator(state: 7))
+        var mismatches = 0
+        var cases = 0
+        for _ in 0..<30 {
+            var roles: [Role] = []
+            for r in 0..<4 {
+                roles.append(Role(name: "role\(r)", permissions: (0..<200).map { _ in
+                    permission(fuzz.resource(), fuzz.pick([.read, .write, .readWrite]))
+                }))
+            }
+            let users = Fuzz.usernames.map { user($0, roles: ["role\(Int.random(in: 0..<4, using: &fuzz.rng))"], prefix: fuzz.pick(Fuzz.prefixes)) }
+            let snap = snapshot(roles: roles, users: users)
+            for _ in 0..<500 {
+                let u = users[Int.random(in: 0..<users.count, using: &fuzz.rng)]
+                let client = fuzz.pick(Fuzz.clientIds)
+                let topic = fuzz.topic()
+                let filter = fuzz.filter()
+                cases += 3
+                if snap.brokerAllows(username: u.username, clientId: client, topic: topic, access: .read)
+                    != snap.decide(username: u.username, clientId: client, topic: topic, access: .read).isAllowed { mismatches += 1 }
+                if snap.brokerAllows(username: u.username, clientId: client, topic: topic, access: .write)
+                    != snap.decide(username: u.username, clientId: client, topic: (u.publishPrefix ?? "") + topic, access: .write).isAllowed { mismatches += 1 }
+                if snap.brokerAllowsSubscribe(username: u.username, clientId: client, filter: filter)
+                    != snap.decideSubscribe(username: u.username, clientId: client, filter: BrokerCore.stripSharePrefix(filter)).isAllowed { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(cases == 45_000)
+    }
+
+    /// Every one-permission policy up to three levels over a tiny alphabet, against every topic and
+    /// subscription filter up to three levels: the corners ('$' first levels, empty levels, '+/#' vs
+    /// '#', %u / %c equal to a level or not) are all reached, not just likely.
+    @Test func trieAgreesWithReferenceExhaustivelyOnSmallFilters() {
+        func all(_ alphabet: [String], upTo levels: Int) -> [String] {
+            var result: [[String]] = alphabet.map { [$0] }
+            var last = result
+            for _ in 1..<levels {
+                last = last.flatMap { prefix in alphabet.map { prefix + [$0] } }
+                result += last
+            }
+            return result.map { $0.joined(separator: "/") }
+        }
+        let resources = all(["", "a", "$x", "+", "#", "%u", "%c"], upTo: 3)
+        let topics = all(["", "a", "$x", "b"], upTo: 3)
+        let filters = all(["", "a", "$x", "+", "#", "%u"], upTo: 3)
+        let clients = [("a", "$x"), ("b", ""), ("$x", "a")]
+        var cases = 0
+        var mismatches: [String] = []
+        for resource in resources {
+            for operation in [Operation.read, .write] {
+                let snap = snapshot(roles: [Role(name: "r", permissions: [permission(resource, operation)])],
+                                    users: clients.map { user($0.0, roles: ["r"]) })
+                for (name, client) in clients {
+                    for topic in topics {
+                        for access in [Access.read, .write] {
+                            cases += 1
+                            let want = snap.decide(username: name, clientId: client, topic: topic, access: access).isAllowed
+                            if snap.brokerAllows(username: name, clientId: client, topic: topic, access: access) != want {
+                                mismatches.append("\(resource) \(operation) \(access) \(topic) as \(name)/\(client): reference \(want)")
+                            }
+                        }
+                    }
+                    for filter in filters {
+                        cases += 1
+                        let want = snap.decideSubscribe(username: name, clientId: client, filter: filter).isAllowed
+                        if snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter) != want {
+                            mismatches.append("\(resource) \(operation) subscribe \(filter) as \(name)/\(client): reference \(want)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(20).joined(separator: "\n"))")
+        #expect(cases > 200_000)
+    }
+
+    // MARK: - targeted
+
+    private let plant = snapshot(
+        roles: [
+            Role(name: "sensor", permissions: [
+                permission("factory/+/telemetry/#", .write),
+                permission("factory/%u/cmd", .read),
+                permission("devices/%c/state", .readWrite),
+            ]),
+            Role(name: "viewer", permissions: [permission("factory/#", .read)]),
+            Role(name: "admin", permissions: [permission("#", .readWrite)]),
+            Role(name: "sys", permissions: [permission("$SYS/#", .read)]),
+            Role(name: "grid", permissions: [permission("a/#", .read), permission("+/+", .read), permission("x/b", .read)]),
+            Role(name: "any", permissions: [permission("+/#", .read)]),
+            Role(name: "http", permissions: [permission("factory/#", .readWrite, .http)]),
+        ],
+        users: [
+            user("m1", roles: ["sensor"]),
+            user("view", roles: ["viewer"]),
+            user("root", roles: ["admin"]),
+            user("ops", roles: ["admin", "sys"]),
+            user("grid", roles: ["grid"]),
+            user("any", roles: ["any"]),
+            user("web", roles: ["http"]),
+            user("new-device", roles: []),
+            user("gone", roles: ["admin"], enabled: false),
+            user("site", roles: ["sensor"], prefix: "site1/"),
+            user("glued", roles: ["grid"], prefix: "a"),
+        ])
+
+    @Test func publishAndDelivery() {
+        let s = plant
+        #expect(s.brokerAllows(username: "m1", clientId: "c", topic: "factory/m1/telemetry/temp", access: .write))
+        #expect(s.brokerAllows(username: "m1", clientId: "c", topic: "factory/x/telemetry", access: .write))  // '#' matches the parent
+        #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/x/telemetry/temp", access: .read))
+        #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/telemetry", access: .write))
+        #expect(s.brokerAllows(username: "view", clientId: "c", topic: "factory", access: .read))
+        #expect(!s.brokerAllows(username: "view", clientId: "c", topic: "factory", access: .write))
+        #expect(!s.brokerAllows(username: "view", clientId: "c", topic: "factoryx/a", access: .read))
+        #expect(s.brokerAllows(username: "grid", clientId: "c", topic: "/", access: .read))  // '+' matches empty levels
+        #expect(s.brokerAllows(username: "root", clientId: "c", topic: "/", access: .write))
+    }
+
+    @Test func dollarTopicsNeedAnExplicitFirstLevel() {
+        let s = plant
+        #expect(!s.brokerAllows(username: "root", clientId: "c", topic: "$SYS/broker/load", access: .read))
+        #expect(!s.brokerAllows(username: "any", clientId: "c", topic: "$SYS/broker", access: .read))
+        #expect(s.brokerAllows(username: "ops", clientId: "c", topic: "$SYS/broker/load", access: .read))
+        #expect(s.brokerAllows(username: "ops", clientId: "c", topic: "$SYS", access: .read))
+        #expect(!s.brokerAllows(username: "ops", clientId: "c", topic: "$SYS/x", access: .write))
+        #expect(s.brokerAllows(username: "root", clientId: "c", topic: "a/$SYS", access: .read))
+        #expect(!s.brokerAllowsSubscribe(username: "root", clientId: "c", filter: "$SYS/#"))
+        #expect(s.brokerAllowsSubscribe(username: "ops", clientId: "c", filter: "$SYS/#"))
+        #expect(s.brokerAllowsSubscribe(username: "root", clientId: "c", filter: "#"))
+    }
+
+    @Test func substitutions() {
+        let s = plant
+        #expect(s.brokerAllows(username: "m1", clientId: "c", topic: "factory/m1/cmd", access: .read))
+        #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/m2/cmd", access: .read))
+        #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/%u/cmd", access: .read))
+        #expect(s.brokerAllows(username: "m1", clientId: "dev-7", topic: "devices/dev-7/state", access: .write))
+        #expect(!s.brokerAllows(username: "m1", clientId: "dev-8", topic: "devices/dev-7/state", access: .write))
+        // A client id that is not exactly one level never matches %c.
+        #expect(!s.brokerAllows(username: "m1", clientId: "", topic: "devices//state", access: .write))
+        #expect(!s.brokerAllows(username: "m1", clientId: "a/b", topic: "devices/a/b/state", access: .write))
+        #expect(!s.brokerAllows(username: "m1", clientId: "+", topic: "devices/+/state", access: .write))
+        #expect(s.brokerAllowsSubscribe(username: "m1", clientId: "c", filter: "factory/m1/cmd"))
+        #expect(!s.brokerAllowsSubscribe(username: "m1", clientId: "c", filter: "factory/+/cmd"))
+        #expect(!s.brokerAllowsSubscribe(username: "m1", clientId: "c", filter: "factory/%u/cmd"))
+    }
+
+    @Test func subscriptionCoverage() {
+        let s = plant
+        // SPEC: a/+ is covered by a/# and by +/+, not by a/b.
+        #expect(s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "a/+"))
+        #expect(s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "x/+"))  // by +/+
+        #expect(!s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "x/#"))
+        #expect(!s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "+/#"))
+        #expect(s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "a/#"))
+        #expect(s.brokerAllowsSubscribe(username: "grid", clientId: "c", filter: "a"))  // a/# matches its parent
+        // '+/#' covers '#': every topic has at least one level.
+        #expect(s.brokerAllowsSubscribe(username: "any", clientId: "c", filter: "#"))
+        #expect(s.brokerAllowsSubscribe(username: "any", clientId: "c", filter: "/#"))
+        #expect(s.brokerAllowsSubscribe(username: "any", clientId: "c", filter: "+"))
+        // ... and '/+/#' covers '/#' (its parent "" is no topic name either), 'a/+/#' does not cover 'a/#'.
+        let nested = snapshot(roles: [Role(name: "r", permissions: [permission("/+/#", .read), permission("a/+/#", .read)])],
+                              users: [user("u1", roles: ["r"])])
+        #expect(nested.brokerAllowsSubscribe(username: "u1", clientId: "c", filter: "/#"))
+        #expect(nested.brokerAllowsSubscribe(username: "u1", clientId: "c", filter: "//#"))
+        #expect(!nested.brokerAllowsSubscribe(username: "u1", clientId: "c", filter: "a/#"))
+        #expect(nested.brokerAllowsSubscribe(username: "u1", clientId: "c", filter: "a/b/#"))
+        #expect(!s.brokerAllowsSubscribe(username: "any", clientId: "c", filter: "$x/#"))
+        #expect(s.brokerAllowsSubscribe(username: "view", clientId: "c", filter: "$share/g/factory/+/telemetry"))
+        #expect(!s.brokerAllowsSubscribe(username: "view", clientId: "c", filter: "$share/g/other"))
+        #expect(!s.brokerAllowsSubscribe(username: "view", clientId: "c", filter: "$share/factory"))
+        // Invalid filters never pass, whatever the permission.
+        for bad in ["", "a/#/b", "a+", "#/", "factory/#x", "factory/\u{0}"] {
+            #expect(!s.brokerAllowsSubscribe(username: "root", clientId: "c", filter: bad), "\(String(reflecting: bad))")
+        }
+    }
+
+    @Test func publishPrefixIsPartOfTheCheckedTopic() {
+        let s = plant
+        // site: prefix "site1/", permission factory/+/telemetry/# is written against the final topic.
+        #expect(!s.brokerAllows(username: "site", clientId: "c", topic: "factory/x/telemetry", access: .write))
+        #expect(!s.brokerAllows(username: "site", clientId: "c", topic: "site1/factory/x/telemetry", access: .write))
+        #expect(s.brokerAllows(username: "m1", clientId: "c", topic: "factory/x/telemetry", access: .write))
+        // glued: prefix "a" without a slash; "a" + "/b" = "a/b" (allowed by a/# for read only: grid has no write)
+        #expect(!s.brokerAllows(username: "glued", clientId: "c", topic: "/b", access: .write))
+        // Reading is never prefixed.
+        #expect(s.brokerAllows(username: "glued", clientId: "c", topic: "a/b", access: .read))
+        let writer = snapshot(roles: [Role(name: "w", permissions: [permission("ab/+", .write), permission("site1/factory/#", .write),
+                                                                    permission("%u/x", .write)])],
+                              users: [user("glued", roles: ["w"], prefix: "a"), user("site", roles: ["w"], prefix: "site1/"),
+                                      user("own", roles: ["w"], prefix: "o")])
+        #expect(writer.brokerAllows(username: "glued", clientId: "c", topic: "b/c", access: .write))     // ab/c
+        #expect(!writer.brokerAllows(username: "glued", clientId: "c", topic: "/b/c", access: .write))   // a/b/c
+        #expect(!writer.brokerAllows(username: "glued", clientId: "c", topic: "ab/c", access: .write))   // aab/c
+        #expect(writer.brokerAllows(username: "site", clientId: "c", topic: "factory/a/b", access: .write))
+        #expect(!writer.brokerAllows(username: "site", clientId: "c", topic: "site1/factory/a", access: .write))
+        // The level glued from prefix and topic can be the username too: "o" + "wn/x" = "own/x".
+        #expect(writer.brokerAllows(username: "own", clientId: "c", topic: "wn/x", access: .write))
+        #expect(!writer.brokerAllows(username: "own", clientId: "c", topic: "own/x", access: .write))
+        // The prefix alone is no valid topic of its own, but prefix + topic is what counts.
+        #expect(!writer.brokerAllows(username: "glued", clientId: "c", topic: "", access: .write))
+    }
+
+    @Test func usersWhoMayDoNothing() {
+        let s = plant
+        #expect(!s.brokerAllows(username: "nobody", clientId: "c", topic: "factory", access: .read))
+        #expect(!s.brokerAllows(username: "gone", clientId: "c", topic: "factory", access: .read))
+        #expect(!s.brokerAllows(username: "new-device", clientId: "c", topic: "factory", access: .read))
+        #expect(!s.brokerAllows(username: "web", clientId: "c", topic: "factory/x", access: .read))  // http context only
+        #expect(!s.brokerAllows(username: "", clientId: "c", topic: "factory", access: .read))
+        #expect(!s.brokerAllowsSubscribe(username: "gone", clientId: "c", filter: "#"))
+        #expect(!s.brokerAllowsSubscribe(username: "new-device", clientId: "c", filter: "a"))
+    }
+
+    @Test func invalidTopicsAreDenied() {
+        let s = plant
+        for bad in ["", "a/+", "a/#", "+", "#", "a\u{0}b"] {
+            #expect(!s.brokerAllows(username: "root", clientId: "c", topic: bad, access: .read), "\(String(reflecting: bad))")
+            #expect(!s.brokerAllows(username: "root", clientId: "c", topic: bad, access: .write), "\(String(reflecting: bad))")
+        }
+        let long = String(repeating: "a", count: 65_536)
+        #expect(!s.brokerAllows(username: "root", clientId: "c", topic: long, access: .read))
+        #expect(s.brokerAllows(username: "root", clientId: "c", topic: String(long.dropFirst()), access: .read))
+    }
+
+    /// Levels compare as bytes: "é" (U+00E9) and "e\u{301}" are different topics.
+    @Test func levelsCompareAsBytes() {
+        let s = snapshot(roles: [Role(name: "r", permissions: [permission("caf\u{E9}/x", .read)])],
+                         users: [user("u1", roles: ["r"])])
+        #expect(s.brokerAllows(username: "u1", clientId: "c", topic: "caf\u{E9}/x", access: .read))
+        #expect(!s.brokerAllows(username: "u1", clientId: "c", topic: "cafe\u{301}/x", access: .read))
+    }
+
+    @Test func deepTopicsAndLongLevels() {
+        let deep = (0..<40).map { "l\($0)" }.joined(separator: "/")
+        let longLevel = String(repeating: "x", count: 300)
+        let s = snapshot(roles: [Role(name: "r", permissions: [
+            permission(deep, .read), permission("a/\(longLevel)/+", .read), permission("b/#", .write)])],
+                         users: [user("u1", roles: ["r"], prefix: String(repeating: "p", count: 20))])
+        #expect(s.brokerAllows(username: "u1", clientId: "c", topic: deep, access: .read))
+        #expect(!s.brokerAllows(username: "u1", clientId: "c", topic: deep + "/x", access: .read))
+        #expect(s.brokerAllows(username: "u1", clientId: "c", topic: "a/\(longLevel)/z", access: .read))
+        #expect(!s.brokerAllows(username: "u1", clientId: "c", topic: "a/\(longLevel)x/z", access: .read))
+        // Many more levels than any permission has.
+        let many = "q/" + String(repeating: "z/", count: 5_000) + "z"
+        #expect(!s.brokerAllows(username: "u1", clientId: "c", topic: many, access: .read))
+        let ownPrefix = snapshot(roles: [Role(name: "r", permissions: [permission("\(String(repeating: "p", count: 20))b/#", .write)])],
+                                 users: [user("u1", roles: ["r"], prefix: String(repeating: "p", count: 20))])
+        #expect(ownPrefix.brokerAllows(username: "u1", clientId: "c", topic: "b/" + String(repeating: "z/", count: 5_000) + "z", access: .write))
+    }
+
+    @Test func emptyPolicyAndCounters() {
+        #expect(!Snapshot.empty.brokerAllows(username: "a", clientId: "c", topic: "a", access: .read))
+        #expect(Snapshot.empty.aclRuleCount == 0)
+        let s = plant
+        // http permissions are not compiled; mqtt ones are.
+        #expect(s.aclRuleCount == 10)
+        #expect(s.aclMemoryBytes > 0)
+    }
+
+    // MARK: - the hot path in a loop
+
+    /// A million checks on prepared buffers (the benchmark measures allocations exactly; this at least
+    /// runs the byte API the way the broker does, with buffers that are not Strings).
+    @Test func millionChecksOnPreparedBuffers() {
+        let s = plant
+        let parts: [[UInt8]] = [Array("m1".utf8), Array("dev-7".utf8), Array("factory/m1/telemetry/temp".utf8),
+                                Array("devices/dev-7/state".utf8), Array("factory/+/cmd".utf8)]
+        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: parts.reduce(0) { $0 + $1.count })
+        defer { storage.deallocate() }
+        var offset = 0
+        var views: [UnsafeBufferPointer<UInt8>] = []
+        for part in parts {
+            _ = UnsafeMutableBufferPointer(rebasing: storage[offset..<offset + part.count]).initialize(from: part)
+            views.append(UnsafeBufferPointer(rebasing: storage[offset..<offset + part.count]))
+            offset += part.count
+        }
+        let (username, clientId, telemetry, state, filter) = (views[0], views[1], views[2], views[3], views[4])
+        var allowed = 0
+        for i in 0..<250_000 {
+            if s.brokerAllows(username: username, clientId: clientId, topic: telemetry, access: .write) { allowed += 1 }
+            if s.brokerAllows(username: username, clientId: clientId, topic: state, access: i & 1 == 0 ? .read : .write) { allowed += 1 }
+            if s.brokerAllows(username: username, clientId: clientId, topic: telemetry, access: .read) { allowed += 1 }
+            if s.brokerAllowsSubscribe(username: username, clientId: clientId, filter: filter) { allowed += 1 }
+        }
+        #expect(allowed == 500_000)
+    }
+}
