@@ -252,6 +252,16 @@ final class CompiledAcl: @unchecked Sendable {
         return LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags)
     }
 
+    /// The user's publish prefix (empty when the user has none or is unknown). Points into this
+    /// object's memory: valid while the caller holds it.
+    func publishPrefix(username: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        let index = usernames.find(username.baseAddress, username.count, hash: ByteHash.hash(username))
+        guard index >= 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let user = userRecords.baseAddress.unsafelyUnwrapped[index]
+        guard user.prefixCount > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: prefixBytes.baseAddress.unsafelyUnwrapped + user.prefixOffset, count: user.prefixCount)
+    }
+
     /// Publish (`write`, on publish prefix + topic) or delivery (`read`) of a concrete topic.
     func verdict(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                  topic: UnsafeBufferPointer<UInt8>, access: Access) -> AclVerdict {

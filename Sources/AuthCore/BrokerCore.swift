@@ -23,6 +23,8 @@ public final class BrokerCore: Sendable {
     private let current: Mutex<Snapshot>
     private let state: Mutex<State>
     private let log: Logger
+    /// plugin_opt_log_denials, read on the hot path without taking the state lock.
+    private let logDenials: Atomic<Bool>
 
     /// Mutable, non-hot-path state: the store connection, caches, health.
     struct State {
@@ -46,6 +48,7 @@ public final class BrokerCore: Sendable {
     /// ours: the broker must refuse to start rather than run unprotected.
     public init(options: PluginOptions, log: @escaping Logger) throws(StoreError) {
         self.log = log
+        self.logDenials = Atomic(options.logDenials)
         let store = try Store(path: options.databasePath, actor: "broker", busyTimeoutMs: 50)
         let version = try store.dataVersion()
         let snapshot = Snapshot(policy: try store.loadPolicy(), version: version)
@@ -117,29 +120,58 @@ public final class BrokerCore: Sendable {
 
     // MARK: - authorisation (the hot path)
 
-    public func aclCheck(username: String?, clientId: String, topic: String, access: BrokerAccess) -> Bool {
+    /// MOSQ_EVT_ACL_CHECK on the broker's own C strings: no String, no allocation unless a denial is
+    /// logged. `username` nil (anonymous client) is denied; unsubscribe is always allowed.
+    public func aclCheck(username: UnsafePointer<CChar>?, clientId: UnsafePointer<CChar>?,
+                         topic: UnsafePointer<CChar>, access: BrokerAccess) -> Bool {
         if access == .unsubscribe { return true }
         guard let username else { return false }
         let snapshot = self.snapshot
-        let decision: AclDecision
+        let user = Self.bytes(username)
+        let client = clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0)
+        let subject = Self.bytes(topic)
+        let allowed: Bool
         switch access {
         case .write:
             // Mosquitto checks the topic as sent, before MOSQ_EVT_MESSAGE rewrites it; permissions are
-            // written against the final topic, so check what it will become.
-            let prefix = snapshot.user(username)?.publishPrefix
-            decision = snapshot.decide(username: username, clientId: clientId, topic: (prefix ?? "") + topic, access: .write)
+            // written against the final topic, and the byte check prepends the publish prefix itself.
+            allowed = snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .write)
+        case .read:
+            allowed = snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .read)
+        case .subscribe, .unsubscribe:
+            allowed = snapshot.brokerAllowsSubscribe(username: user, clientId: client, filter: subject)
+        }
+        if !allowed && logDenials.load(ordering: .relaxed) {
+            logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
+        }
+        return allowed
+    }
+
+    /// `aclCheck` on Strings (tests, tools): the same byte path.
+    public func aclCheck(username: String?, clientId: String, topic: String, access: BrokerAccess) -> Bool {
+        topic.withCString { t in
+            clientId.withCString { c in
+                guard let username else { return aclCheck(username: nil, clientId: c, topic: t, access: access) }
+                return username.withCString { u in aclCheck(username: u, clientId: c, topic: t, access: access) }
+            }
+        }
+    }
+
+    /// The reason comes from the explaining (slower) matcher: only denials that are logged pay for it.
+    private func logDenial(_ snapshot: Snapshot, _ username: String, _ clientId: String, _ topic: String, _ access: BrokerAccess) {
+        let decision: AclDecision
+        switch access {
+        case .write:
+            let prefix = snapshot.user(username)?.publishPrefix ?? ""
+            decision = snapshot.decide(username: username, clientId: clientId, topic: prefix + topic, access: .write)
         case .read:
             decision = snapshot.decide(username: username, clientId: clientId, topic: topic, access: .read)
-        case .subscribe:
+        case .subscribe, .unsubscribe:
             decision = snapshot.decideSubscribe(username: username, clientId: clientId, filter: Self.stripSharePrefix(topic))
-        case .unsubscribe:
-            return true
         }
-        if case let .denied(reason) = decision {
-            log(.debug, "acl deny \(access): \(username) (client \(clientId)) on \(topic): \(reason)")
-            return false
-        }
-        return true
+        let reason: String
+        if case let .denied(why) = decision { reason = "\(why)" } else { reason = "denied" }
+        log(.debug, "acl deny \(access): \(username) (client \(clientId)) on \(topic): \(reason)")
     }
 
     /// `$share/GROUP/filter` subscribes to `filter`; the group name is not part of the topic space.
@@ -150,10 +182,24 @@ public final class BrokerCore: Sendable {
         return String(filter[filter.utf8.index(after: slash)...])
     }
 
+    /// MOSQ_EVT_MESSAGE: `body` gets the user's publish prefix; nil (and no call) when there is none,
+    /// which is every message of a user without a prefix, so that path stays free of allocations.
+    public func withPublishPrefix<R>(username: UnsafePointer<CChar>?, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        guard let username else { return nil }
+        return snapshot.withPublishPrefix(username: Self.bytes(username), body)
+    }
+
     /// The topic a publish must be rewritten to (the user's publish prefix), or nil to leave it.
     public func rewrittenTopic(username: String?, topic: String) -> String? {
-        guard let username, let prefix = snapshot.user(username)?.publishPrefix else { return nil }
-        return prefix + topic
+        guard let username else { return nil }
+        return username.withCString { u in
+            withPublishPrefix(username: u) { prefix in String(decoding: prefix, as: UTF8.self) + topic }
+        } ?? nil
+    }
+
+    @inline(__always)
+    static func bytes(_ string: UnsafePointer<CChar>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: UnsafeRawPointer(string).assumingMemoryBound(to: UInt8.self), count: strlen(string))
     }
 
     // MARK: - live changes
@@ -178,6 +224,7 @@ public final class BrokerCore: Sendable {
             if let newOptions {
                 if newOptions.databasePath != state.options.databasePath { state.store = nil }
                 state.options = newOptions
+                logDenials.store(newOptions.logDenials, ordering: .relaxed)
                 state.authenticator = Authenticator(ttlSeconds: newOptions.authCacheSeconds)
                 state.gate = RegistryGate(limits: Self.limits(newOptions))
             } else {

@@ -14,6 +14,9 @@ public struct PluginOptions: Sendable, Equatable {
     public var registryRatePerSecond = 20
     /// plugin_opt_reload_interval_ms (default 250, 50–1000): how often the store's change counter is probed.
     public var probeIntervalMs = 250
+    /// plugin_opt_log_denials on|off (default on): one debug line per denied ACL check, with the reason.
+    /// Off spares the String work a denial costs when a broker denies thousands of deliveries a second.
+    public var logDenials = true
 
     public init(databasePath: String) {
         self.databasePath = databasePath
@@ -39,12 +42,8 @@ public struct PluginOptions: Sendable, Equatable {
         for (key, value) in pairs {
             switch key {
             case "database", "db": options.databasePath = value
-            case "registry":
-                switch value.lowercased() {
-                case "on", "true", "yes", "1": options.registryEnabled = true
-                case "off", "false", "no", "0": options.registryEnabled = false
-                default: throw .invalid(name: key, value: value, expected: "on or off")
-                }
+            case "registry": options.registryEnabled = try flag(key, value)
+            case "log_denials": options.logDenials = try flag(key, value)
             case "auth_cache_seconds": options.authCacheSeconds = try integer(key, value, 0...86_400)
             case "registry_max_pending": options.maxPending = try integer(key, value, 0...1_000_000)
             case "registry_rate": options.registryRatePerSecond = try integer(key, value, 1...10_000)
@@ -54,6 +53,14 @@ public struct PluginOptions: Sendable, Equatable {
         }
         if options.databasePath.isEmpty { throw .missing("database") }
         return options
+    }
+
+    private static func flag(_ key: String, _ value: String) throws(Error) -> Bool {
+        switch value.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw .invalid(name: key, value: value, expected: "on or off")
+        }
     }
 
     private static func integer(_ key: String, _ value: String, _ range: ClosedRange<Int>) throws(Error) -> Int {

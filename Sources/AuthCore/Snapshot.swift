@@ -70,6 +70,13 @@ public final class Snapshot: Sendable {
         compiled.subscribeVerdict(username: username, clientId: clientId, filter: filter) == .allowed
     }
 
+    /// Runs `body` on the user's publish prefix, or returns nil when the user has none: the broker's
+    /// per-message rewrite, without building Strings for the (usual) users without a prefix.
+    public func withPublishPrefix<R>(username: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let prefix = compiled.publishPrefix(username: username)
+        return prefix.isEmpty ? nil : withExtendedLifetime(self) { body(prefix) }
+    }
+
     /// `brokerAllows` on Strings (tests, benchmarks): the byte version over the strings' UTF-8.
     public func brokerAllows(username: String, clientId: String, topic: String, access: Access) -> Bool {
         var username = username

@@ -1,5 +1,8 @@
 import AuthCore
 import CShim
+#if canImport(Glibc)
+import Glibc
+#endif
 
 typealias BrokerCallback = @convention(c) (Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
 
@@ -25,15 +28,16 @@ enum Callbacks {
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue
     }
 
+    /// The hot path (MOSQ_ACL_READ runs for every message to every subscriber): the broker's C strings
+    /// go to AuthCore as they are.
     static let aclCheck: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_ACL_DENIED.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_acl_check.self).pointee
         guard let topic = event.topic, let access = access(event.access) else { return MOSQ_ERR_ACL_DENIED.rawValue }
-        let client = event.client
         let allowed = PluginInstance.from(userdata).core.aclCheck(
-            username: mosquitto_client_username(client).map { String(cString: $0) },
-            clientId: string(mosquitto_client_id(client)),
-            topic: String(cString: topic),
+            username: mosquitto_client_username(event.client),
+            clientId: mosquitto_client_id(event.client),
+            topic: topic,
             access: access)
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
     }
@@ -47,19 +51,28 @@ enum Callbacks {
     }
 
     /// Applies the publish prefix. Mosquitto 2.0 takes the new topic pointer but does not free the
-    /// old one, so it is freed here with the broker's allocator.
+    /// old one, so it is freed here; both belong to the broker's allocator.
     static let message: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_message.self)
         guard let oldTopic = event.pointee.topic else { return MOSQ_ERR_SUCCESS.rawValue }
-        let username = mosquitto_client_username(event.pointee.client).map { String(cString: $0) }
-        guard let newTopic = PluginInstance.from(userdata).core.rewrittenTopic(username: username, topic: String(cString: oldTopic)),
-              let copy = mosquitto_strdup(newTopic) else {
-            return MOSQ_ERR_SUCCESS.rawValue
+        let core = PluginInstance.from(userdata).core
+        let rewritten = core.withPublishPrefix(username: mosquitto_client_username(event.pointee.client)) { prefix in
+            prefixed(oldTopic, with: prefix)
         }
-        event.pointee.topic = copy
+        guard let newTopic = rewritten ?? nil else { return MOSQ_ERR_SUCCESS.rawValue }
+        event.pointee.topic = newTopic
         mosquitto_free(oldTopic)
         return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    /// `prefix + topic` in memory from mosquitto_malloc, NUL-terminated; nil when out of memory.
+    static func prefixed(_ topic: UnsafePointer<CChar>, with prefix: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar>? {
+        let topicLength = strlen(topic)
+        guard let memory = mosquitto_malloc(prefix.count + topicLength + 1) else { return nil }
+        if let base = prefix.baseAddress { memcpy(memory, base, prefix.count) }
+        memcpy(memory + prefix.count, topic, topicLength + 1)
+        return memory.assumingMemoryBound(to: CChar.self)
     }
 
     static let reload: BrokerCallback = { _, eventData, userdata in
