@@ -50,8 +50,23 @@ struct CWAuth: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
-            exit(withError: error)
+            // --help and --version print normally; an ExitCode from a command has already printed its line.
+            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            Output.error(usageError(error))
+            exit(withError: exitCode(for: error))
         }
+    }
+
+    /// ArgumentParser reports a bad argument as several lines (error, option help, usage); the CLI promises
+    /// one line on stderr for every error, so keep the message and point at the command's help instead.
+    static func usageError(_ error: any Error) -> String {
+        let message = message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        let seeHelp = fullMessage(for: error, columns: 10_000).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("See '") && $0.hasSuffix(" for more information.") }
+            .map { "(see " + $0.dropFirst("See ".count).dropLast(" for more information.".count) + ")" }
+        return [message, seeHelp ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
     }
 }
 
