@@ -22,10 +22,33 @@ enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
                 return try YAMLDecoder().decode(PolicyDocument.self, from: contents)
             }
         } catch let error as DecodingError {
+            if case let .dataCorrupted(context) = error, context.codingPath.isEmpty {
+                if let yaml = context.underlyingError as? YamlError { throw CLIError(Self.describeYAML(yaml, path: path)) }
+                if self == .json { throw CLIError(Self.describeJSONSyntax(contents, path: path)) }
+            }
             throw CLIError("\(path): \(Self.describe(error))")
         } catch let error as YamlError {
-            throw CLIError("\(path): \(Self.describeYAML(error))")
+            throw CLIError(Self.describeYAML(error, path: path))
         }
+    }
+
+    /// JSONDecoder on Linux says only "not valid JSON"; JSONSerialization names the byte offset of the
+    /// problem, which becomes the line and column an editor can jump to.
+    static func describeJSONSyntax(_ contents: String, path: String) -> String {
+        let data = Data(contents.utf8)
+        var detail = "syntax error"
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? detail
+        }
+        guard let range = detail.range(of: "around character "),
+              let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count else {
+            return "\(path): not valid JSON: \(detail)"
+        }
+        let before = data.prefix(offset)
+        let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        let reason = detail[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        return "\(path):\(line):\(column): not valid JSON: \(reason.isEmpty ? "syntax error" : reason)"
     }
 
     func encode(_ document: PolicyDocument) throws -> String {
@@ -84,10 +107,22 @@ enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
-    static func describeYAML(_ error: YamlError) -> String {
-        // Yams' own description spans several lines with a caret; keep the first, which names line and column.
-        let text = "\(error)"
-        return text.split(separator: "\n").first.map(String.init) ?? text
+    /// Yams' own description spans several lines with a caret; say it on one line as FILE:LINE:COLUMN.
+    static func describeYAML(_ error: YamlError, path: String) -> String {
+        func around(_ context: YamlError.Context?) -> String {
+            context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+        }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            return "\(path):\(mark.line):\(mark.column): not valid YAML: \(problem)\(around(context))"
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            return "\(path):\(context.mark.line):\(context.mark.column): not valid YAML: duplicate key \(keys)"
+        default:
+            let text = "\(error)"
+            return "\(path): not valid YAML: " + (text.split(separator: "\n").first.map(String.init) ?? text)
+        }
     }
 }
 
