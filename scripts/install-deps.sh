@@ -4,7 +4,9 @@
 set -euo pipefail
 
 DEBS=(mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libsqlite3-dev libssl-dev sqlite3 python3-pip)
-PIP_PKGS=(paho-mqtt)
+# The admin web page's browser test drives headless Chromium through selenium.
+DEBS+=(chromium chromium-driver)
+PIP_PKGS=(paho-mqtt selenium)
 
 missing=()
 for pkg in "${DEBS[@]}"; do
