@@ -118,7 +118,7 @@ enum WebPages {
         <table id="pending-table" data-testid="pending-table">
         <thead><tr>
         <th scope="col">Username</th><th scope="col">Client id</th><th scope="col">Address</th>
-        <th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col">Attempts</th>
+        <th scope="col">First seen (UTC)</th><th scope="col">Last seen (UTC)</th><th scope="col">Attempts</th>
         <th scope="col">Source</th><th scope="col">Requested roles</th><th scope="col"><span class="visually-hidden">Actions</span></th>
         </tr></thead>
         <tbody id="pending-body" data-testid="pending-body"></tbody>
@@ -179,7 +179,7 @@ enum WebPages {
         <table id="users-table" data-testid="users-table">
         <thead><tr>
         <th scope="col">Username</th><th scope="col">Roles</th><th scope="col">Enabled</th><th scope="col">Origin</th>
-        <th scope="col">Publish prefix</th><th scope="col">Created</th><th scope="col">Actions</th>
+        <th scope="col">Publish prefix</th><th scope="col">Created (UTC)</th><th scope="col">Actions</th>
         </tr></thead>
         <tbody id="users-body" data-testid="users-body"></tbody>
         </table>
@@ -191,6 +191,7 @@ enum WebPages {
         <form method="dialog" id="user-dialog-form">
         <h2 id="user-dialog-title">Edit <span id="user-dialog-username"></span></h2>
         <div class="form-grid">
+        <input type="text" id="user-dialog-account" autocomplete="username" readonly hidden>
         <label for="user-dialog-password">New password</label>
         <input id="user-dialog-password" data-testid="user-dialog-password" type="password" autocomplete="new-password">
         <span></span><button type="button" id="user-dialog-password-save" data-testid="user-dialog-password-save">Change password</button>
@@ -227,7 +228,7 @@ enum WebPages {
         <h2 id="audit-heading" class="visually-hidden">Entries</h2>
         <div class="table-wrap" tabindex="0" role="region" aria-labelledby="audit-heading">
         <table id="audit-table" data-testid="audit-table">
-        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th>
+        <thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th>
         <th scope="col">Target</th><th scope="col">Detail</th></tr></thead>
         <tbody id="audit-body" data-testid="audit-body"></tbody>
         </table>

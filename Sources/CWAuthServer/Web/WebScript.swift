@@ -11,8 +11,9 @@ enum WebScript {
   const page = () => document.body.dataset.page;
   const $ = (sel, root) => (root || document).querySelector(sel);
 
+  // signedOut: the page is already on its way to /login, so nobody should show this error.
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, signedOut) { super(message); this.status = status; this.signedOut = !!signedOut; }
   }
 
   function toLogin() {
@@ -35,7 +36,7 @@ enum WebScript {
     }
     if (res.status === 401 && page() !== "login") {
       toLogin();
-      throw new ApiError(401, "Your session has ended; sign in again.");
+      throw new ApiError(401, "Your session has ended; sign in again.", true);
     }
     const text = res.status === 204 ? "" : await res.text();
     let data = null;
@@ -84,18 +85,19 @@ enum WebScript {
       await fn();
       return true;
     } catch (e) {
-      if (e.status !== 401) showMessage(errorBox || $("#flash"), e.message, "error");
+      if (!e.signedOut) showMessage(errorBox || $("#flash"), e.message, "error");
       return false;
     } finally {
       if (button) button.disabled = false;
     }
   }
 
-  function fmtTime(value) {
+  // Tables say "(UTC)" in their header; dialogs show the zone next to each time.
+  function fmtTime(value, zone) {
     if (!value) return "—";
     const d = new Date(value);
     if (isNaN(d.getTime())) return String(value);
-    return d.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+    return d.toISOString().slice(0, 19).replace("T", " ") + (zone ? " UTC" : "");
   }
 
   function mmss(seconds) {
@@ -131,7 +133,7 @@ enum WebScript {
     const button = $("#logout");
     if (!button) return;
     button.addEventListener("click", () => act(button, async () => {
-      try { await api("POST", "/api/auth/logout"); } catch (e) { if (e.status !== 401) throw e; }
+      try { await api("POST", "/api/auth/logout"); } catch (e) { if (!e.signedOut) throw e; }
       location.assign("/login");
     }));
   }
@@ -202,7 +204,7 @@ enum WebScript {
       try {
         this.render(await api("GET", "/api/client-registry"), seq);
       } catch (e) {
-        if (e.status !== 401) flash("Could not refresh the registry: " + e.message, "error");
+        if (!e.signedOut) flash("Could not refresh the registry: " + e.message, "error");
       } finally {
         // One timer at most, whoever finished last re-arms it.
         clearTimeout(this.timer);
@@ -340,8 +342,9 @@ enum WebScript {
       for (const cell of row.children) {
         const field = cell.dataset.field;
         if (field === "username") {
-          cell.replaceChildren(el("span", { class: "name", text: request.username }),
-            request.conflict ? el("span", { class: "badge badge-conflict", "data-testid": "conflict-badge", text: "conflict" }) : null);
+          const parts = [el("span", { class: "name", text: request.username })];
+          if (request.conflict) parts.push(el("span", { class: "badge badge-conflict", "data-testid": "conflict-badge", text: "conflict" }));
+          cell.replaceChildren(...parts);
         } else if (field && cell.textContent !== text[field]) {
           cell.textContent = text[field];
         }
@@ -363,7 +366,7 @@ enum WebScript {
       try {
         this.roles = await api("GET", "/api/roles");
       } catch (e) {
-        if (e.status !== 401) showMessage($("#pending-dialog-error"), "Could not load roles: " + e.message, "error");
+        if (!e.signedOut) showMessage($("#pending-dialog-error"), "Could not load roles: " + e.message, "error");
         return;
       }
       if (this.current === username) this.renderRolePicker(request, this.roles);
@@ -380,7 +383,7 @@ enum WebScript {
       $("#pending-deny").disabled = false;
       const fields = [
         ["Username", request.username], ["Client id", request.clientId || "—"], ["Address", request.address || "—"],
-        ["First seen", fmtTime(request.firstSeen)], ["Last seen", fmtTime(request.lastSeen)],
+        ["First seen", fmtTime(request.firstSeen, true)], ["Last seen", fmtTime(request.lastSeen, true)],
         ["Attempts", String(request.attempts)], ["Source", request.source || "mqtt"],
         ["Requested roles", (request.requestedRoles || []).join(", ") || "none"],
         ["Conflict", request.conflict ? "yes — " + (request.conflictAttempts || 0) + " attempt(s) with another password" : "no"],
@@ -471,7 +474,7 @@ enum WebScript {
         this.roles = roles;
         keepFocus(() => this.render());
       } catch (e) {
-        if (e.status !== 401) flash("Could not load users: " + e.message, "error");
+        if (!e.signedOut) flash("Could not load users: " + e.message, "error");
       }
     },
 
@@ -579,6 +582,7 @@ enum WebScript {
     openEdit(user) {
       this.editing = user.username;
       $("#user-dialog-username").textContent = user.username;
+      $("#user-dialog-account").value = user.username;
       $("#user-dialog-password").value = "";
       $("#user-dialog-prefix").value = user.publishPrefix || "";
       showMessage($("#user-dialog-error"), "");
@@ -624,7 +628,7 @@ enum WebScript {
         this.roles = await api("GET", "/api/roles");
         keepFocus(() => this.render());
       } catch (e) {
-        if (e.status !== 401) flash("Could not load roles: " + e.message, "error");
+        if (!e.signedOut) flash("Could not load roles: " + e.message, "error");
       }
     },
 
@@ -729,7 +733,7 @@ enum WebScript {
         this.next = pageData.next === undefined ? null : pageData.next;
         this.render(pageData.entries || []);
       } catch (e) {
-        if (e.status !== 401) flash("Could not load the audit log: " + e.message, "error");
+        if (!e.signedOut) flash("Could not load the audit log: " + e.message, "error");
       }
     },
 
@@ -758,7 +762,7 @@ enum WebScript {
     try {
       await loadSession();
     } catch (e) {
-      if (e.status !== 401) flash("Could not reach the server: " + e.message, "error");
+      if (!e.signedOut) flash("Could not reach the server: " + e.message, "error");
       return;
     }
     const controller = pages[page()];

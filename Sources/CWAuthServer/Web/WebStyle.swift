@@ -21,7 +21,8 @@ h1 { font-size: 1.5rem; margin: 0 0 0.75rem; }
 h2 { font-size: 1.15rem; margin: 1.25rem 0 0.5rem; }
 h3 { font-size: 1.05rem; margin: 0; }
 .visually-hidden {
-  position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;
+  position: absolute !important; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
+  clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap;
 }
 .skip-link { position: absolute; left: -999px; top: 0; background: var(--card); padding: 0.5rem 1rem; z-index: 10; }
 .skip-link:focus { left: 0.5rem; top: 0.5rem; }
@@ -38,7 +39,7 @@ main:focus { outline: none; }
   background: var(--brand); color: #fff; padding: 0.5rem 1rem;
 }
 .brand { display: inline-flex; align-items: center; gap: 0.35rem; color: #fff; font-weight: 700; text-decoration: none; font-size: 1.1rem; }
-.brand-icon { color: #fff; }
+.topbar .brand-icon { color: #fff; }
 .topbar nav { flex: 1 1 auto; }
 .nav { list-style: none; display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0; padding: 0; }
 .nav a {
@@ -108,7 +109,7 @@ label.check { font-weight: 400; display: inline-flex; align-items: center; gap: 
 .chip-remove:hover:not(:disabled) { background: #cddbe7; }
 
 /* ---- tables: they scroll inside their own box on narrow screens ---- */
-.table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
+.table-wrap { position: relative; overflow-x: auto; -webkit-overflow-scrolling: touch; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
 .card .table-wrap { border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; min-width: 36rem; }
 th, td { text-align: left; padding: 0.5rem 0.65rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
@@ -120,6 +121,10 @@ td.actions > * { margin: 0.1rem 0.3rem 0.1rem 0; }
 td.actions .assign { display: inline-flex; gap: 0.3rem; }
 td.actions select { min-height: 2rem; padding: 0.2rem 0.4rem; }
 td.detail { max-width: 28rem; overflow-wrap: anywhere; }
+#pending-table th, #pending-table td { padding-left: 0.5rem; padding-right: 0.5rem; }
+#pending-table td { white-space: nowrap; }
+#pending-table td[data-field="username"], #pending-table td[data-field="requestedRoles"] { white-space: normal; }
+#pending-table .name { white-space: nowrap; }
 tr.clickable { cursor: pointer; }
 tr.clickable:hover { background: #f3f8fc; }
 tr.conflict { background: #fff1ef; }
@@ -127,7 +132,9 @@ tr.conflict:hover { background: #fde4e0; }
 tr.conflict > td:first-child { box-shadow: inset 4px 0 0 var(--danger); }
 tr.disabled { color: var(--muted); }
 .name { font-weight: 600; overflow-wrap: anywhere; }
-table.permissions { min-width: 28rem; }
+table.permissions { min-width: 28rem; table-layout: fixed; }
+table.permissions th:first-child { width: 45%; }
+table.permissions td:first-child { overflow-wrap: anywhere; }
 
 /* ---- client registry ---- */
 .registry-bar {
@@ -171,7 +178,7 @@ legend { font-weight: 600; padding: 0 0.3rem; }
 .dialog-actions > button:last-child { margin-left: auto; }
 
 .pager { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; margin-top: 0.75rem; }
-.role-list { display: grid; gap: 0.75rem; }
+.role-list { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0.75rem; }
 
 /* ---- login ---- */
 .login-page { display: grid; place-items: center; min-height: 100vh; padding: 1rem; }
