@@ -129,7 +129,7 @@ enum WebPages {
 
         <dialog id="pending-dialog" data-testid="pending-dialog" aria-labelledby="pending-dialog-title">
         <form method="dialog" id="pending-form">
-        <h2 id="pending-dialog-title">Request from <span id="pending-dialog-username"></span></h2>
+        <h2 id="pending-dialog-title" tabindex="-1" autofocus>Request from <span id="pending-dialog-username"></span></h2>
         <dl id="pending-details" data-testid="pending-details" class="details"></dl>
         <div id="pending-conflict" data-testid="pending-conflict" class="conflict-box" hidden>
         <p><span class="badge badge-conflict">conflict</span> This username was also tried with a <strong>different password</strong>

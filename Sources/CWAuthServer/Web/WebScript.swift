@@ -386,6 +386,7 @@ enum WebScript {
         ["First seen", fmtTime(request.firstSeen, true)], ["Last seen", fmtTime(request.lastSeen, true)],
         ["Attempts", String(request.attempts)], ["Source", request.source || "mqtt"],
         ["Requested roles", (request.requestedRoles || []).join(", ") || "none"],
+        ...(request.requestedContext ? [["Requested context", request.requestedContext]] : []),
         ["Conflict", request.conflict ? "yes — " + (request.conflictAttempts || 0) + " attempt(s) with another password" : "no"],
       ];
       $("#pending-details").replaceChildren(...fields.flatMap(([label, value]) =>

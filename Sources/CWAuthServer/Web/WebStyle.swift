@@ -164,6 +164,7 @@ dialog {
 }
 dialog::backdrop { background: rgba(18, 27, 38, 0.55); }
 dialog h2 { margin-top: 0; overflow-wrap: anywhere; }
+dialog h2:focus { outline: none; } /* focused only so the dialog opens on its title, not on Allow */
 .details { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1rem; margin: 0 0 0.75rem; }
 .details dt { color: var(--muted); }
 .details dd { margin: 0; overflow-wrap: anywhere; font-weight: 500; }
