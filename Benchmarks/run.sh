@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# `make bench`: cwauth ACL hot path vs Mosquitto's dynamic-security plugin, and end-to-end
+# publish throughput with and without the cwauth plugin, all measured in this one run.
+# Prints one table (also written to Benchmarks/results.md). See Benchmarks/README.md.
+#
+# Knobs (environment):
+#   BENCH_SEED=1            policy generator seed
+#   BENCH_CHECKS=10000      checks per policy (checks.tsv lines)
+#   BENCH_SECONDS=2         time budget of each Swift check benchmark (dynsec: same)
+#   BENCH_POLICIES="r100 r10k r100k r1m"   which policies (see POLICY_SPECS below)
+#   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
+#   BENCH_TP_ROUNDS=3       throughput rounds (no-auth and cwauth alternate; medians reported)
+#   BENCH_SKIP_THROUGHPUT=1 skip the broker runs
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+SEED="${BENCH_SEED:-1}"
+CHECKS="${BENCH_CHECKS:-10000}"
+SECONDS_PER_BENCH="${BENCH_SECONDS:-2}"
+POLICIES="${BENCH_POLICIES:-r100 r10k r100k r1m}"
+TP_SECONDS="${BENCH_TP_SECONDS:-4}"
+TP_ROUNDS="${BENCH_TP_ROUNDS:-3}"
+TP_POLICY=r100k
+PYTHON="${PYTHON:-python3}"
+DYNSEC_PLUGIN="${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}"
+CWAUTH="$ROOT/.build/release/cwauth"
+PLUGIN="$ROOT/.build/release/libcwauth_mosquitto.so"
+
+# name -> "roles perms-per-role users"
+declare -A POLICY_SPECS=(
+    [r100]="10 10 20"
+    [r10k]="100 100 200"
+    [r100k]="100 1000 200"
+    [r1m]="10000 100 10000"
+)
+
+DATA="$HERE/.data/seed$SEED-checks$CHECKS"
+OUT="$HERE/.out"
+LOGS="$OUT/logs"
+START=$(date +%s)
+log() { printf '[bench %3ds] %s\n' "$(( $(date +%s) - START ))" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+rm -rf "$OUT"
+mkdir -p "$DATA" "$OUT/facts" "$LOGS"
+
+# --- the machine -------------------------------------------------------------------------
+{
+    echo "nproc=$(nproc)"
+    echo "cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "kernel=$(uname -r)"
+    echo "swift=$(swift --version 2>/dev/null | head -1)"
+    echo "mosquitto=$(mosquitto -h 2>/dev/null | head -1 || true)"
+} > "$OUT/machine.txt"
+
+# --- 1. root release build (the plugin and the CLI) -------------------------------------
+if [[ ! -x "$CWAUTH" || ! -f "$PLUGIN" ]]; then
+    log "root release build missing: make -C $ROOT build"
+    make -C "$ROOT" build
+fi
+
+# --- 2. policies (cached by seed, size and generator version) ---------------------------
+GEN="$HERE/policy/gen_policy.py"
+GEN_SUM=$(sha256sum "$GEN" | cut -c1-16)
+for name in $POLICIES; do
+    spec="${POLICY_SPECS[$name]:-}"
+    [[ -n "$spec" ]] || die "unknown policy $name (known: ${!POLICY_SPECS[*]})"
+    read -r roles perms users <<< "$spec"
+    dir="$DATA/$name"
+    stamp="gen=$GEN_SUM roles=$roles perms=$perms users=$users checks=$CHECKS seed=$SEED"
+    if [[ -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$stamp" && -f "$dir/checks.tsv" ]]; then
+        log "policy $name: cached ($dir)"
+    else
+        log "policy $name: generating $roles roles x $perms permissions, $users users"
+        rm -rf "$dir"
+        "$PYTHON" "$GEN" --roles "$roles" --perms-per-role "$perms" --users "$users" \
+            --checks "$CHECKS" --seed "$SEED" --out "$dir" 2> "$LOGS/gen-$name.log" \
+            || { cat "$LOGS/gen-$name.log" >&2; die "gen_policy $name"; }
+        echo "$stamp" > "$dir/.stamp"
+    fi
+done
+
+# --- 3. C tools ------------------------------------------------------------------------
+log "building dynsec_bench and loadgen"
+make -s -C "$HERE/dynsec" dynsec_bench > "$LOGS/make-dynsec.log" 2>&1 || { cat "$LOGS/make-dynsec.log" >&2; die "dynsec build"; }
+make -s -C "$HERE/throughput" loadgen > "$LOGS/make-loadgen.log" 2>&1 || { cat "$LOGS/make-loadgen.log" >&2; die "loadgen build"; }
+
+# --- 4. Swift benchmarks (ordo-one/benchmark) -------------------------------------------
+
+policy_list=$(echo $POLICIES | tr ' ' ',')
+log "Swift benchmarks (build, then one process per benchmark): $policy_list"
+(
+    cd "$HERE"
+    CWAUTH_BENCH_DATA="$DATA" CWAUTH_BENCH_POLICIES="$policy_list" CWAUTH_BENCH_OUT="$OUT/facts" \
+    CWAUTH_BENCH_SECONDS="$SECONDS_PER_BENCH" \
+        swift package --scratch-path "$HERE/.build" --disable-sandbox benchmark \
+        --no-progress --format markdown --path stdout
+) > "$OUT/swift-bench.md" 2> "$LOGS/swift-bench.err" || {
+    tail -40 "$LOGS/swift-bench.err" >&2; tail -20 "$OUT/swift-bench.md" >&2; die "swift benchmarks"; }
+grep -E '^\[(check|reference|build) ' "$OUT/swift-bench.md" >&2 || true
+for name in $POLICIES; do
+    for b in check reference build; do
+        f="$OUT/facts/${b}_$name.facts"
+        [[ -f "$f" ]] && grep -q '^correct=yes$' "$f" || {
+            grep -E 'MISMATCH|ACLCheck:' "$LOGS/swift-bench.err" | head -20 >&2 || true
+            die "benchmark '$b $name' did not verify its decisions (see $LOGS/swift-bench.err)"; }
+    done
+done
+
+# --- 5. dynsec on the same policies ------------------------------------------------------
+for name in $POLICIES; do
+    log "dynsec_bench $name"
+    "$HERE/dynsec/dynsec_bench" --plugin "$DYNSEC_PLUGIN" --seconds "$SECONDS_PER_BENCH" "$DATA/$name" \
+        > "$OUT/dynsec-$name.txt" 2> "$LOGS/dynsec-$name.err" \
+        || { tail -20 "$LOGS/dynsec-$name.err" >&2; die "dynsec_bench $name"; }
+    cat "$OUT/dynsec-$name.txt" >&2
+done
+
+# --- 6. end-to-end throughput ------------------------------------------------------------
+PIDS=()
+TMP=""
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [[ -n "$TMP" ]] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {  # pid port logfile
+    for _ in $(seq 1 100); do
+        kill -0 "$1" 2>/dev/null || { cat "$3" >&2; die "mosquitto exited"; }
+        (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$3" >&2; die "mosquitto did not listen on $2"
+}
+
+if [[ "${BENCH_SKIP_THROUGHPUT:-0}" != 1 ]]; then
+    [[ -d "$DATA/$TP_POLICY" ]] || die "throughput needs policy $TP_POLICY (add it to BENCH_POLICIES)"
+    TMP=$(mktemp -d /tmp/cwauth-bench.XXXXXX)
+    chmod 755 "$TMP"
+    DB="$TMP/cwauth.db"
+    log "throughput: cwauth init + apply $TP_POLICY"
+    "$CWAUTH" --db "$DB" init > "$LOGS/cwauth-init.log"
+    t0=$(date +%s%N)
+    "$CWAUTH" --db "$DB" apply "$DATA/$TP_POLICY/cwauth.json" > "$LOGS/cwauth-apply.log"
+    t1=$(date +%s%N)
+    echo "apply_ms=$(( (t1 - t0) / 1000000 ))" > "$OUT/throughput.txt"
+    cat "$LOGS/cwauth-apply.log" >&2
+    # The subscriber: read on '#'. Same $7$ hash (password bench-pass) as the generated users.
+    "$PYTHON" - "$DATA/$TP_POLICY/cwauth.json" > "$TMP/subscriber.json" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))["users"][0]["passwordHash"]
+print(json.dumps({"roles": [{"name": "bench-subscriber", "permissions": [{"resource": "#", "operation": "read", "context": "mqtt"}]}],
+                  "users": [{"username": "bench-sub", "passwordHash": h, "roles": ["bench-subscriber"]}]}))
+EOF
+    "$CWAUTH" --db "$DB" apply "$TMP/subscriber.json" >> "$LOGS/cwauth-apply.log"
+    # Publishers: the first 20 users with allowed writes in checks.tsv, on those topics.
+    awk -F'\t' '$4 == "write" && $5 == "allow" { print $1 "\t" $3 }' "$DATA/$TP_POLICY/checks.tsv" > "$TMP/topics.tsv"
+    if [[ $(id -u) == 0 ]] && id mosquitto > /dev/null 2>&1; then
+        chown -R mosquitto: "$TMP"  # the broker drops to user mosquitto before loading plugins
+    fi
+    # Same limits on both brokers. max_queued_messages: see throughput/README (loadgen's window
+    # keeps at most 2000 messages in flight, so none is ever dropped).
+    P_NOAUTH=$(free_port)
+    printf 'log_dest stderr\nmax_queued_messages 10000\nlistener %s 127.0.0.1\nallow_anonymous true\n' \
+        "$P_NOAUTH" > "$TMP/noauth.conf"
+    mosquitto -c "$TMP/noauth.conf" > "$LOGS/mosquitto-noauth.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "${PIDS[-1]}" "$P_NOAUTH" "$LOGS/mosquitto-noauth.log"
+    P_CW=$(free_port)
+    printf 'plugin %s\nplugin_opt_database %s\nlog_dest stderr\nmax_queued_messages 10000\nlistener %s 127.0.0.1\nallow_anonymous false\n' \
+        "$PLUGIN" "$DB" "$P_CW" > "$TMP/cwauth.conf"
+    mosquitto -c "$TMP/cwauth.conf" > "$LOGS/mosquitto-cwauth.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "${PIDS[-1]}" "$P_CW" "$LOGS/mosquitto-cwauth.log"
+    for round in $(seq 1 "$TP_ROUNDS"); do
+        for which in noauth cwauth; do
+            port=$P_NOAUTH; [[ $which == cwauth ]] && port=$P_CW
+            line=$(timeout $((TP_SECONDS + 15)) "$HERE/throughput/loadgen" -p "$port" -t "$TMP/topics.tsv" \
+                -n 20 -s 1 -d "$TP_SECONDS" -w 2000 -b 64 2>> "$LOGS/loadgen.err") \
+                || { tail -5 "$LOGS/loadgen.err" >&2; tail -20 "$LOGS/mosquitto-$which.log" >&2; die "loadgen $which"; }
+            log "throughput round $round $which: $line"
+            echo "$which $line" >> "$OUT/throughput.txt"
+        done
+    done
+fi
+
+# --- 7. the table --------------------------------------------------------------------------
+"$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --results "$HERE/results.md"
+log "done in $(( $(date +%s) - START )) s; table also in Benchmarks/results.md"
