@@ -84,7 +84,8 @@ extension Store {
             try db.prepare("DELETE FROM permissions WHERE role_id = ? AND resource = ? AND context = ?")
                 .bind(.int(id), .text(resource), .text(context.rawValue)).run()
             if db.changes == 0 {
-                throw .notFound(kind: "permission of role \"\(roleName)\" on", name: resource)
+                // notFound renders as `no KIND named "NAME"`: the kind must read well before "named".
+                throw .notFound(kind: "permission of role \"\(roleName)\" on a resource", name: resource)
             }
             try touchRole(id, now: now)
             try audit("role.revoke", subject: roleName, detail: "\(context.rawValue):\(resource)", at: now)
