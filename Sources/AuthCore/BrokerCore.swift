@@ -37,6 +37,8 @@ public final class BrokerCore: Sendable {
         var windowWasOpen = false
         var authenticator: Authenticator
         var gate: RegistryGate
+        /// A snapshot being built on its own thread (large policies only).
+        var build: SnapshotBuild?
     }
 
     enum Health: Equatable {
@@ -236,6 +238,14 @@ public final class BrokerCore: Sendable {
 
     private func probe(_ state: inout State, force: Bool) -> [String] {
         let path = state.options.databasePath
+        if let build = state.build {
+            if force {
+                build.join()
+                state.build = nil
+            } else {
+                return collect(build, &state)
+            }
+        }
         guard let identity = FileIdentity(path: path) else {
             fail(&state, "database \(path) is missing; serving the last good snapshot")
             return []
@@ -262,18 +272,45 @@ public final class BrokerCore: Sendable {
             let version = try store.dataVersion()
             let old = self.snapshot
             if !forceReload && version == old.version && state.health == .ok { return [] }
-            let fresh = Snapshot(policy: try store.loadPolicy(), version: version)
-            current.withLock { $0 = fresh }
-            if case .failing = state.health { log(.notice, "database \(path) is readable again") }
-            state.health = .ok
-            log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles")
-            let kicks = old.usersToKick(after: fresh)
-            for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
-            return kicks
+            if !force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
+                // Large policy: build it beside the broker's loop; a later tick swaps it in.
+                state.build = try SnapshotBuild(path: path, version: version)
+                return []
+            }
+            return install(Snapshot(policy: try store.loadPolicy(), version: version), replacing: old, &state)
         } catch {
             fail(&state, "\(error.description); serving the last good snapshot")
             return []
         }
+    }
+
+    /// Swaps in a snapshot built on its thread once it is done; until then the current one serves.
+    private func collect(_ build: SnapshotBuild, _ state: inout State) -> [String] {
+        guard let outcome = build.finished else { return [] }
+        build.join()
+        state.build = nil
+        switch outcome {
+        case let .success(fresh):
+            return install(fresh, replacing: self.snapshot, &state)
+        case let .failure(error):
+            fail(&state, "\(error.description); serving the last good snapshot")
+            return []
+        }
+    }
+
+    private func install(_ fresh: Snapshot, replacing old: Snapshot, _ state: inout State) -> [String] {
+        current.withLock { $0 = fresh }
+        if case .failing = state.health { log(.notice, "database \(state.options.databasePath) is readable again") }
+        state.health = .ok
+        log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
+        let kicks = old.usersToKick(after: fresh)
+        for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
+        return kicks
+    }
+
+    /// A build thread runs this library's code: it must be over before the plugin is unloaded.
+    deinit {
+        state.withLock { $0.build?.join() }
     }
 
     /// The window opens and closes by database writes, but also by the clock: say so in the broker log.

@@ -17,6 +17,10 @@ public struct PluginOptions: Sendable, Equatable {
     /// plugin_opt_log_denials on|off (default on): one debug line per denied ACL check, with the reason.
     /// Off spares the String work a denial costs when a broker denies thousands of deliveries a second.
     public var logDenials = true
+    /// Policies at least this large (rules + users of the current snapshot) are rebuilt on a thread of
+    /// their own, so the broker's loop never waits seconds for a million rules; smaller ones (a few
+    /// milliseconds) are rebuilt in place. Not a broker option: tests set it to exercise both paths.
+    public var backgroundBuildSize = 50_000
 
     public init(databasePath: String) {
         self.databasePath = databasePath

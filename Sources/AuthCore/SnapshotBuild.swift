@@ -1,0 +1,70 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loads the policy and compiles the next snapshot on a thread of its own. A million rules take
+/// seconds to read and compile; on the broker's only thread that would stall every client, while
+/// here the current snapshot keeps answering until the new one is swapped in.
+///
+/// The thread uses its own SQLite connection (a connection must not be shared between threads) and
+/// a read transaction, so it sees one consistent state of the store.
+final class SnapshotBuild: Sendable {
+    typealias Outcome = Result<Snapshot, StoreError>
+
+    private let outcome = Mutex<Outcome?>(nil)
+    private let thread = Mutex<pthread_t?>(nil)
+
+    /// `version` is the data_version the broker's own connection read when it saw the change:
+    /// data_version values are only comparable within one connection. A change committed after
+    /// that read is seen by the next probe and causes one more (harmless) build.
+    init(path: String, version: Int64) throws(StoreError) {
+        let job = Unmanaged.passRetained(Job(build: self, path: path, version: version)).toOpaque()
+        var handle = pthread_t()
+        let rc = pthread_create(&handle, nil, { argument in
+            let job = Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue()
+            job.run()
+            return nil
+        }, job)
+        guard rc == 0 else {
+            Unmanaged<Job>.fromOpaque(job).release()
+            throw .cannotOpen(path: path, reason: "no thread to build the snapshot in (pthread_create: \(rc))")
+        }
+        thread.withLock { $0 = handle }
+    }
+
+    /// The finished snapshot (or why it failed); nil while the thread still works.
+    var finished: Outcome? { outcome.withLock { $0 } }
+
+    /// Waits for the thread to end. Called once the outcome is in, and before the plugin is unloaded
+    /// (the thread runs this library's code).
+    func join() {
+        guard let handle = thread.withLock({ value -> pthread_t? in defer { value = nil }; return value }) else { return }
+        pthread_join(handle, nil)
+    }
+
+    fileprivate func finish(_ result: Outcome) {
+        outcome.withLock { $0 = result }
+    }
+
+    private final class Job: @unchecked Sendable {
+        let build: SnapshotBuild
+        let path: String
+        let version: Int64
+
+        init(build: SnapshotBuild, path: String, version: Int64) {
+            self.build = build
+            self.path = path
+            self.version = version
+        }
+
+        func run() {
+            do {
+                let store = try Store(path: path, actor: "broker", busyTimeoutMs: 1000)
+                build.finish(.success(Snapshot(policy: try store.loadPolicy(), version: version)))
+            } catch {
+                build.finish(.failure(error))
+            }
+        }
+    }
+}
