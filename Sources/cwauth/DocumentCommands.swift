@@ -117,8 +117,10 @@ enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
              let .composer(context, problem, mark, _):
             return "\(path):\(mark.line):\(mark.column): not valid YAML: \(problem)\(around(context))"
         case let .duplicatedKeysInMapping(duplicates, context):
+            // Yams marks where the mapping starts, not the repeated key.
             let keys = duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            return "\(path):\(context.mark.line):\(context.mark.column): not valid YAML: duplicate key \(keys)"
+            return "\(path):\(context.mark.line):\(context.mark.column): not valid YAML: "
+                + "the mapping that starts here repeats the key \(keys)"
         default:
             let text = "\(error)"
             return "\(path): not valid YAML: " + (text.split(separator: "\n").first.map(String.init) ?? text)
