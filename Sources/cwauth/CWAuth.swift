@@ -44,10 +44,39 @@ struct CWAuth: ParsableCommand {
         return rest + globals
     }
 
-    static func mainEntry() {
-        let arguments = normalized(Array(CommandLine.arguments.dropFirst()))
+    /// The arguments with every --db PATH, --db=PATH and --json taken out.
+    static func withoutGlobals(_ arguments: [String]) -> [String] {
+        var rest: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            if arg == "--db" && i + 1 < arguments.count {
+                i += 2
+                continue
+            }
+            if !(arg.hasPrefix("--db=") || arg == "--json") { rest.append(arg) }
+            i += 1
+        }
+        return rest
+    }
+
+    /// When the arguments do not parse, ArgumentParser blames the first option the command group does not
+    /// know — the --db moved behind a mistyped command ("Unknown option '--db'"). The arguments without the
+    /// global options name the real mistake ("Unexpected argument 'usr'"), so that error is the one reported.
+    static func parse(_ given: [String]) throws -> any ParsableCommand {
         do {
-            var command = try parseAsRoot(arguments)
+            return try parseAsRoot(normalized(given))
+        } catch {
+            let bare = withoutGlobals(given)
+            guard bare != given else { throw error }
+            do { _ = try parseAsRoot(bare) } catch let real where exitCode(for: real) != .success { throw real }
+            throw error
+        }
+    }
+
+    static func mainEntry() {
+        do {
+            var command = try parse(Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
             // --help and --version print normally; an ExitCode from a command has already printed its line.
