@@ -85,10 +85,12 @@ public struct PendingRequest: Sendable, Equatable {
     /// Roles a device asked for through the REST door; shown to the admin, never granted without one.
     public var requestedRoles: [String]
     public var source: String
+    /// Free text a device sent with its REST registration (e.g. where it sits); empty for MQTT.
+    public var requestedContext: String
 
     public init(username: String, clientId: String, address: String, passwordHash: String, firstSeen: Int64,
                 lastSeen: Int64, attempts: Int, conflict: Bool, conflictAttempts: Int = 0,
-                requestedRoles: [String] = [], source: String = "mqtt") {
+                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "") {
         self.username = username
         self.clientId = clientId
         self.address = address
@@ -100,6 +102,7 @@ public struct PendingRequest: Sendable, Equatable {
         self.conflictAttempts = conflictAttempts
         self.requestedRoles = requestedRoles
         self.source = source
+        self.requestedContext = requestedContext
     }
 }
 

@@ -84,6 +84,10 @@ enum Schema {
                 detail TEXT NOT NULL DEFAULT '')
             """,
         ],
+        // 2: what a device asked for through the REST door (shown to the admin, never granted by itself)
+        [
+            "ALTER TABLE pending_registrations ADD COLUMN requested_context TEXT NOT NULL DEFAULT ''",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -28,15 +28,17 @@ public struct RegistrationAttempt: Sendable {
     public var address: String
     public var requestedRoles: [String]
     public var source: String
+    public var requestedContext: String
 
     public init(username: String, password: String, clientId: String = "", address: String = "",
-                requestedRoles: [String] = [], source: String = "mqtt") {
+                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "") {
         self.username = username
         self.password = password
         self.clientId = clientId
         self.address = address
         self.requestedRoles = requestedRoles
         self.source = source
+        self.requestedContext = requestedContext
     }
 }
 
@@ -72,7 +74,7 @@ extension Store {
     public func pendingRequests(now: Int64 = Clock.unixNow()) throws(StoreError) -> [PendingRequest] {
         let stmt = try db.prepare("""
             SELECT username, client_id, address, password_hash, first_seen, last_seen, attempts, conflict,
-                   conflict_attempts, requested_roles, source
+                   conflict_attempts, requested_roles, source, requested_context
             FROM pending_registrations WHERE last_seen >= ? ORDER BY first_seen, username
             """).bind(.int(now - Self.pendingMaxAgeSeconds))
         var out: [PendingRequest] = []
@@ -83,7 +85,7 @@ extension Store {
     public func pendingRequest(_ username: String, now: Int64 = Clock.unixNow()) throws(StoreError) -> PendingRequest? {
         let stmt = try db.prepare("""
             SELECT username, client_id, address, password_hash, first_seen, last_seen, attempts, conflict,
-                   conflict_attempts, requested_roles, source
+                   conflict_attempts, requested_roles, source, requested_context
             FROM pending_registrations WHERE username = ? AND last_seen >= ?
             """).bind(.text(username), .int(now - Self.pendingMaxAgeSeconds))
         return try stmt.step() ? Self.pending(stmt) : nil
@@ -124,11 +126,11 @@ extension Store {
             let hash = PasswordHash.make(password: attempt.password, iterations: iterations).encoded
             try db.prepare("""
                 INSERT INTO pending_registrations(username, client_id, address, password_hash, first_seen, last_seen,
-                    attempts, conflict, conflict_attempts, requested_roles, source)
-                VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?)
+                    attempts, conflict, conflict_attempts, requested_roles, source, requested_context)
+                VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)
                 """).bind(.text(attempt.username), .text(attempt.clientId), .text(attempt.address), .text(hash),
-                          .int(now), .int(now), .text(attempt.requestedRoles.joined(separator: ",")),
-                          .text(attempt.source)).run()
+                          .int(now), .int(now), .text(Self.joinRoles(attempt.requestedRoles)),
+                          .text(attempt.source), .text(attempt.requestedContext)).run()
             try audit("registry.request", subject: attempt.username,
                       detail: "source=\(attempt.source) client=\(attempt.clientId) address=\(attempt.address)", at: now)
             return .recorded
@@ -205,11 +207,14 @@ extension Store {
     }
 
     static func pending(_ stmt: Statement) -> PendingRequest {
-        let requested = stmt.text(9)
-        return PendingRequest(username: stmt.text(0), clientId: stmt.text(1), address: stmt.text(2),
-                              passwordHash: stmt.text(3), firstSeen: stmt.int64(4), lastSeen: stmt.int64(5),
-                              attempts: stmt.int(6), conflict: stmt.bool(7), conflictAttempts: stmt.int(8),
-                              requestedRoles: requested.isEmpty ? [] : requested.split(separator: ",").map(String.init),
-                              source: stmt.text(10))
+        PendingRequest(username: stmt.text(0), clientId: stmt.text(1), address: stmt.text(2),
+                       passwordHash: stmt.text(3), firstSeen: stmt.int64(4), lastSeen: stmt.int64(5),
+                       attempts: stmt.int(6), conflict: stmt.bool(7), conflictAttempts: stmt.int(8),
+                       requestedRoles: splitRoles(stmt.text(9)), source: stmt.text(10),
+                       requestedContext: stmt.text(11))
     }
+
+    // Role names may contain ',' but never whitespace, so a newline separates them unambiguously.
+    static func joinRoles(_ roles: [String]) -> String { roles.joined(separator: "\n") }
+    static func splitRoles(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 }

@@ -118,6 +118,25 @@ public final class Store {
         return try db.writeTransaction(body)
     }
 
+    /// Appends one audit row in its own transaction, for actions that change nothing else (e.g. an admin's login).
+    public func recordAudit(_ action: String, subject: String, detail: String = "",
+                            now: Int64 = Clock.unixNow()) throws(StoreError) {
+        try write { () throws(StoreError) in try audit(action, subject: subject, detail: detail, at: now) }
+    }
+
+    /// Newest first, entries older than `before` (an id) when given: pages stay stable while rows are appended.
+    public func auditLog(limit: Int, before: Int64?) throws(StoreError) -> [AuditEntry] {
+        let stmt = try db.prepare("""
+            SELECT id, at, actor, action, subject, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?
+            """).bind(.int(before ?? Int64.max), .int(Int64(limit)))
+        var out: [AuditEntry] = []
+        while try stmt.step() {
+            out.append(AuditEntry(id: stmt.int64(0), at: stmt.int64(1), actor: stmt.text(2), action: stmt.text(3),
+                                  subject: stmt.text(4), detail: stmt.text(5)))
+        }
+        return out
+    }
+
     public func auditLog(limit: Int = 100, offset: Int = 0) throws(StoreError) -> [AuditEntry] {
         let stmt = try db.prepare("SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?")
             .bind(.int(Int64(limit)), .int(Int64(offset)))
