@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System C libraries only: the broker process must stay lean.
@@ -22,15 +23,29 @@ let package = Package(
         .target(name: "AuthCore", dependencies: ["CShim"]),
         // Thin @_cdecl adapter loaded by Mosquitto.
         .target(name: "MosquittoPlugin", dependencies: ["AuthCore", "CShim"]),
+        // `cwauth serve`: REST API and admin web page. Only the CLI links it, never the plugin.
+        .target(
+            name: "CWAuthServer",
+            dependencies: ["AuthCore", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .executableTarget(
             name: "cwauth",
             dependencies: [
                 "AuthCore",
+                "CWAuthServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore"]),
+        .testTarget(
+            name: "CWAuthServerTests",
+            dependencies: [
+                "CWAuthServer", "AuthCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,161 @@
+import AuthCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Who is calling an admin route, and how they proved it.
+struct Admin: Sendable {
+    enum Credential: Sendable {
+        case basic
+        case bearer(token: String)
+        case cookie(token: String)
+    }
+
+    let username: String
+    let credential: Credential
+
+    /// The audit log's actor for this admin's changes.
+    var auditActor: String { "http:\(username)" }
+}
+
+/// What an http permission lets a user do with an API path: GET/HEAD need read, anything else write.
+/// The request path is matched as an MQTT topic ("/api/users" → levels "", "api", "users"), so
+/// `/api/#` covers the whole API and `/api/client-registry/#` just the registry.
+enum HTTPAccess {
+    static func access(for method: HTTPRequest.Method) -> Access {
+        method == .get || method == .head ? .read : .write
+    }
+
+    static func allows(_ permissions: [Permission], path: String, method: HTTPRequest.Method, username: String) -> Bool {
+        let access = access(for: method)
+        return permissions.contains { permission in
+            guard permission.context == .http, permission.operation.allows(access),
+                  let filter = try? TopicFilter(validating: permission.resource)
+            else { return false }
+            return filter.matches(topic: path, username: username, clientId: "")
+        }
+    }
+}
+
+extension ServerState {
+    /// Authenticates an admin route's caller and checks its http permission for this path and method.
+    func authorize(_ request: Request, _ context: ServerContext) async throws -> Admin {
+        let admin = try await authenticate(request, context)
+        let username = admin.username
+        let found = try await store.read { store -> (User, [Permission])? in
+            guard let user = try store.user(named: username) else { return nil }
+            return (user, try Self.httpPermissions(of: user, in: store))
+        }
+        guard let (user, permissions) = found, user.enabled else {
+            await sessions.revokeAll(of: username)
+            throw APIError.unauthorized("user \"\(Validation.printable(username))\" no longer exists or is disabled")
+        }
+        let path = request.uri.path
+        guard HTTPAccess.allows(permissions, path: path, method: request.method, username: username) else {
+            let needed = HTTPAccess.access(for: request.method).rawValue
+            throw APIError(.forbidden, "user \"\(Validation.printable(username))\" may not \(request.method.rawValue) \(Validation.printable(path)): needs an http \(needed) permission covering it")
+        }
+        return admin
+    }
+
+    /// Basic or Bearer from the Authorization header, else the session cookie (with CSRF for writes).
+    func authenticate(_ request: Request, _ context: ServerContext) async throws -> Admin {
+        if let authorization = request.headers[.authorization] {
+            return try await authenticate(authorization: authorization, address: context.remoteAddress)
+        }
+        if let token = request.cookies[Sessions.cookieName]?.value, !token.isEmpty {
+            guard let session = await sessions.lookup(token, kind: .cookie) else {
+                throw APIError.unauthorized("session expired or logged out: log in again")
+            }
+            if HTTPAccess.access(for: request.method) == .write {
+                try Self.checkCSRF(request, expected: session.csrfToken)
+            }
+            return Admin(username: session.username, credential: .cookie(token: token))
+        }
+        throw APIError.unauthorized()
+    }
+
+    private func authenticate(authorization: String, address: String) async throws -> Admin {
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        let scheme = parts.first.map { $0.lowercased() } ?? ""
+        let value = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        switch scheme {
+        case "basic":
+            guard let decoded = Base64.decode(value), let text = String(validating: decoded, as: UTF8.self),
+                  let colon = text.firstIndex(of: ":")
+            else { throw APIError.unauthorized("malformed Basic credentials") }
+            let username = String(text[..<colon])
+            let password = String(text[text.index(after: colon)...])
+            guard try await validUser(username: username, password: password, address: address) != nil else {
+                throw APIError.unauthorized("invalid username or password")
+            }
+            return Admin(username: username, credential: .basic)
+        case "bearer":
+            guard let session = await sessions.lookup(value, kind: .bearer) else {
+                throw APIError.unauthorized("invalid or expired token: log in again")
+            }
+            return Admin(username: session.username, credential: .bearer(token: value))
+        default:
+            throw APIError.unauthorized("unsupported Authorization scheme: use Basic or Bearer")
+        }
+    }
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    static func checkCSRF(_ request: Request, expected: String) throws {
+        guard let sent = request.headers[csrfHeader],
+              Crypto.constantTimeEqual(Array(sent.utf8), Array(expected.utf8))
+        else { throw APIError(.forbidden, "missing or invalid CSRF token") }
+    }
+
+    enum PasswordCheck: Sendable {
+        case valid(User)
+        /// Right password, but the account is disabled.
+        case disabled(User)
+        /// Wrong password or no such user (counted as a failure).
+        case invalid
+    }
+
+    /// The one password check behind Basic auth, logins and the registration door's existing-user answer.
+    /// Throws 429 while the username or the address is locked out; a wrong password counts towards that.
+    func checkPassword(username: String, password: String, address: String) async throws -> PasswordCheck {
+        if let wait = await throttle.retryAfter(username: username, address: address) {
+            throw APIError.tooManyRequests(retryAfter: wait, "too many failed logins for this username or address: try again in \(wait) s")
+        }
+        let user = try await store.read { try $0.user(named: username) }
+        let matches: Bool
+        if let user {
+            matches = await credentials.verify(username: username, password: password, encodedHash: user.passwordHash)
+        } else {
+            matches = await credentials.verifyDummy(password: password)
+        }
+        if matches, let user {
+            await throttle.recordSuccess(username: username)
+            return user.enabled ? .valid(user) : .disabled(user)
+        }
+        if await throttle.recordFailure(username: username, address: address) {
+            // One row when a lockout starts, not one per guess: a guessing storm must not flood the log.
+            _ = try? await store.write(as: StoreService.anonymousActor) { store in
+                try store.recordAudit("http.login-locked", subject: username,
+                                      detail: "\(self.options.loginMaxFailures) failed password checks; address=\(address)")
+            }
+        }
+        return .invalid
+    }
+
+    /// A user whose password is right and who is enabled, or nil.
+    func validUser(username: String, password: String, address: String) async throws -> User? {
+        if case let .valid(user) = try await checkPassword(username: username, password: password, address: address) {
+            return user
+        }
+        return nil
+    }
+
+    static func httpPermissions(of user: User, in store: Store) throws -> [Permission] {
+        var permissions: [Permission] = []
+        for name in user.roles {
+            if let role = try store.role(named: name) { permissions += role.permissions.filter { $0.context == .http } }
+        }
+        return permissions
+    }
+}
