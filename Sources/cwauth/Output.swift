@@ -116,6 +116,7 @@ struct PendingJSON: Encodable {
     let conflict: Bool
     let conflictAttempts: Int
     let requestedRoles: [String]
+    let requestedContext: String
     let source: String
 
     init(_ p: PendingRequest) {
@@ -128,6 +129,7 @@ struct PendingJSON: Encodable {
         conflict = p.conflict
         conflictAttempts = p.conflictAttempts
         requestedRoles = p.requestedRoles
+        requestedContext = p.requestedContext
         source = p.source
     }
 }

@@ -75,10 +75,21 @@ struct RegistryCommand: ParsableCommand {
                 Output.table(["username", "client id", "address", "first seen", "last seen", "attempts", "status"], pending.map {
                     [$0.username, $0.clientId, $0.address, Output.timestamp($0.firstSeen), Output.timestamp($0.lastSeen),
                      String($0.attempts),
-                     $0.conflict ? "CONFLICT (\($0.conflictAttempts) with another password)" : "pending"]
+                     ($0.conflict ? "CONFLICT (\($0.conflictAttempts) with another password)" : "pending")
+                        + RegistryCommand.requested($0)]
                 })
             }
         }
+    }
+
+    /// For requests through the REST door: " (http; roles: a, b; context: …)" — what the device asked for,
+    /// never granted without `allow --role`. Empty for MQTT requests.
+    static func requested(_ request: PendingRequest) -> String {
+        guard request.source != "mqtt" else { return "" }
+        var parts = [request.source]
+        if !request.requestedRoles.isEmpty { parts.append("roles: " + request.requestedRoles.joined(separator: ", ")) }
+        if !request.requestedContext.isEmpty { parts.append("context: " + request.requestedContext) }
+        return " (" + parts.joined(separator: "; ") + ")"
     }
 
     struct Unblock: ParsableCommand {
