@@ -1,12 +1,19 @@
 """Fixtures for end-to-end tests: the built `cwauth` CLI, fresh databases, and a real Mosquitto
 with the cwauth plugin on a free loopback port."""
+import base64
+import json
 import os
 import pwd
+import queue
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -143,3 +150,117 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+# --- `cwauth serve` -------------------------------------------------------------------------------
+
+ADMIN = ("admin", "admin-pw-1")
+# Loopback only: never route test requests through a proxy from the environment.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.text = body.decode("utf-8", errors="replace")
+        try:
+            self.json = json.loads(self.text) if self.text else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return f"<Reply {self.status} {self.text[:200]}>"
+
+
+class Server:
+    """`cwauth serve --listen 127.0.0.1:0` on a database; `url` is known once it printed its listening line."""
+
+    def __init__(self, workdir, db, admin=ADMIN):
+        self.db = str(db)
+        self.admin = admin
+        self.log_path = workdir / "serve.log"
+        self.proc = None
+        self.url = None
+        self.port = None
+
+    def start(self, timeout=20):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([CWAUTH, "--db", self.db, "serve", "--listen", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        found = queue.Queue()
+
+        def read_stdout():
+            for line in self.proc.stdout:
+                match = re.match(r"cwauth serve: listening on (http://[^\s]+):(\d+)$", line.strip())
+                if match:
+                    found.put((match.group(1), int(match.group(2))))
+        threading.Thread(target=read_stdout, daemon=True).start()
+        try:
+            base, self.port = found.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            raise AssertionError("cwauth serve did not print its listening line:\n" + self.log_text())
+        self.url = f"{base}:{self.port}"
+        return self
+
+    def request(self, method, path, body=None, auth=None, headers=None, timeout=10):
+        """One HTTP request; `auth` is (user, password) for Basic or a string bearer token. Never raises on 4xx/5xx."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if isinstance(auth, tuple):
+            req.add_header("Authorization", "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
+        elif isinstance(auth, str):
+            req.add_header("Authorization", "Bearer " + auth)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        try:
+            with HTTP.open(req, timeout=timeout) as resp:
+                return Reply(resp.status, dict(resp.headers), resp.read())
+        except urllib.error.HTTPError as err:
+            return Reply(err.code, dict(err.headers), err.read())
+
+    def as_admin(self, method, path, body=None):
+        return self.request(method, path, body, auth=self.admin)
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture
+def serve_factory(workdir, request):
+    servers = []
+
+    def make(db, admin=ADMIN):
+        s = Server(workdir, db, admin)
+        servers.append(s)
+        return s.start()
+
+    yield make
+    for s in servers:
+        s.stop()
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(s.log_path, ARTIFACTS / f"{request.node.name}-serve.log")
+
+
+@pytest.fixture
+def serve(cli, serve_factory):
+    """`cwauth serve` on the `cli` database, with admin ADMIN (role admin: http /api/# readWrite)."""
+    cli("init", "--admin", ADMIN[0], input=ADMIN[1] + "\n")
+    return serve_factory(cli.db)
