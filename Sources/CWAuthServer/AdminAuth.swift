@@ -28,12 +28,19 @@ enum HTTPAccess {
 
     static func allows(_ permissions: [Permission], path: String, method: HTTPRequest.Method, username: String) -> Bool {
         let access = access(for: method)
+        let topic = canonical(path)
         return permissions.contains { permission in
             guard permission.context == .http, permission.operation.allows(access),
                   let filter = try? TopicFilter(validating: permission.resource)
             else { return false }
-            return filter.matches(topic: path, username: username, clientId: "")
+            return filter.matches(topic: topic, username: username, clientId: "")
         }
+    }
+
+    /// The path as the router sees it: the router skips empty segments ("//api/users/" routes like
+    /// "/api/users"), so the permission must be checked against the same form, not the raw text.
+    static func canonical(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 }
 

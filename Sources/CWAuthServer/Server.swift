@@ -6,7 +6,7 @@ import Logging
 public enum CWAuthServer {
     /// The router with every API route, the web page and the JSON error layer.
     public static func makeRouter(state: ServerState) -> Router<ServerContext> {
-        let router = Router(context: ServerContext.self)
+        let router = Router(context: ServerContext.self, options: .autoGenerateHeadEndpoints)
         // Middleware first: Hummingbird applies it only to routes added after it.
         router.add(middleware: ResponseMiddleware())
         router.add(middleware: WebMiddleware())

@@ -264,4 +264,19 @@ struct HTTPAccessTests {
         #expect(HTTPAccess.allows(own, path: "/api/users/alice/password", method: .put, username: "alice"))
         #expect(!HTTPAccess.allows(own, path: "/api/users/bob/password", method: .put, username: "alice"))
     }
+
+    @Test func emptySegmentsAreMatchedAsTheRouterSeesThem() {
+        let users = [Permission(resource: "/api/users", operation: .read, context: .http)]
+        #expect(HTTPAccess.allows(users, path: "//api/users/", method: .get, username: "a"))
+        let registry = [Permission(resource: "/api/client-registry/#", operation: .readWrite, context: .http)]
+        #expect(!HTTPAccess.allows(registry, path: "/api//users", method: .get, username: "a"))
+    }
+
+    @Test func headIsARead() async throws {
+        try await Fixture().test { client async throws in
+            let head = try await client.call(.head, "/api/users", .viewer)
+            #expect(head.status == .ok)
+            #expect(try await client.call(.head, "/api/users").status == .unauthorized)
+        }
+    }
 }
