@@ -114,7 +114,7 @@ enum WebPages {
         <section aria-labelledby="pending-heading">
         <h2 id="pending-heading">Pending requests <span id="pending-count" class="count" data-testid="pending-count">0</span></h2>
         <p class="hint">Refreshes by itself. Select a row (or its Details button) to allow or deny the client.</p>
-        <div class="table-wrap" tabindex="0" role="region" aria-labelledby="pending-heading">
+        <div class="table-wrap" tabindex="0" role="region" aria-labelledby="pending-heading" hidden>
         <table id="pending-table" data-testid="pending-table">
         <thead><tr>
         <th scope="col">Username</th><th scope="col">Client id</th><th scope="col">Address</th>
@@ -159,17 +159,17 @@ enum WebPages {
     static let usersMain = #"""
         <section aria-labelledby="user-add-heading" class="card">
         <h2 id="user-add-heading">Add user</h2>
-        <form id="user-add-form" data-testid="user-add-form" class="form-grid">
-        <label for="user-add-username">Username</label>
-        <input id="user-add-username" data-testid="user-add-username" name="username" required autocomplete="off" autocapitalize="none" spellcheck="false">
-        <label for="user-add-password">Password</label>
-        <input id="user-add-password" data-testid="user-add-password" name="password" type="password" required autocomplete="new-password">
-        <label for="user-add-role">Role</label>
-        <select id="user-add-role" data-testid="user-add-role"><option value="">(none)</option></select>
-        <label for="user-add-prefix">Publish prefix</label>
-        <input id="user-add-prefix" data-testid="user-add-prefix" placeholder="optional, e.g. site1/" autocomplete="off">
-        <span></span><label class="check"><input type="checkbox" id="user-add-enabled" data-testid="user-add-enabled" checked> Enabled</label>
-        <span></span><button type="submit" id="user-add-submit" data-testid="user-add-submit" class="primary">Add user</button>
+        <form id="user-add-form" data-testid="user-add-form" class="field-row">
+        <div class="field"><label for="user-add-username">Username</label>
+        <input id="user-add-username" data-testid="user-add-username" name="username" required autocomplete="off" autocapitalize="none" spellcheck="false"></div>
+        <div class="field"><label for="user-add-password">Password</label>
+        <input id="user-add-password" data-testid="user-add-password" name="password" type="password" required autocomplete="new-password"></div>
+        <div class="field"><label for="user-add-role">Role</label>
+        <select id="user-add-role" data-testid="user-add-role"><option value="">(none)</option></select></div>
+        <div class="field"><label for="user-add-prefix">Publish prefix</label>
+        <input id="user-add-prefix" data-testid="user-add-prefix" placeholder="optional, e.g. site1/" autocomplete="off"></div>
+        <label class="check"><input type="checkbox" id="user-add-enabled" data-testid="user-add-enabled" checked> Enabled</label>
+        <button type="submit" id="user-add-submit" data-testid="user-add-submit" class="primary">Add user</button>
         </form>
         </section>
 

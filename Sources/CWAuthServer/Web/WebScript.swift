@@ -308,6 +308,7 @@ enum WebScript {
       }
       $("#pending-count").textContent = String(list.length);
       $("#pending-empty").hidden = list.length > 0;
+      $("#pending-table").closest(".table-wrap").hidden = list.length === 0;
       if (this.current) this.fillDetails(this.data.get(this.current));
     },
 
@@ -557,7 +558,7 @@ enum WebScript {
         })),
         el("td", { "data-field": "origin", text: user.origin }),
         el("td", { "data-field": "publishPrefix" }, user.publishPrefix ? el("code", { text: user.publishPrefix }) : "—"),
-        el("td", { "data-field": "createdAt", text: fmtTime(user.createdAt) }),
+        el("td", { "data-field": "createdAt", class: "time", text: fmtTime(user.createdAt) }),
         el("td", { class: "actions" }, el("span", { class: "assign" }, roleSelect, assign), toggle, edit, remove));
     },
 
@@ -741,7 +742,7 @@ enum WebScript {
     render(entries) {
       $("#audit-body").replaceChildren(...entries.map((entry) => el("tr", { "data-id": entry.id, "data-testid": "audit-row" },
         el("td", { text: String(entry.id) }),
-        el("td", { text: fmtTime(entry.at) }),
+        el("td", { class: "time", text: fmtTime(entry.at) }),
         el("td", { text: entry.actor }),
         el("td", { text: entry.action }),
         el("td", { text: entry.target || "" }),

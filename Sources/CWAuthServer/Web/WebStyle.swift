@@ -10,6 +10,7 @@ enum WebStyle {
   color-scheme: light;
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; } /* display rules below must not resurrect hidden parts */
 html { -webkit-text-size-adjust: 100%; }
 body {
   margin: 0; background: var(--bg); color: var(--text);
@@ -53,7 +54,7 @@ main:focus { outline: none; }
   background: none; border: 1px solid rgba(255, 255, 255, 0.6); color: #fff; padding: 0.3rem 0.7rem; border-radius: 6px; cursor: pointer; font: inherit;
 }
 
-main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
+main { max-width: 1320px; margin: 0 auto; padding: 1rem; }
 
 /* ---- controls ---- */
 button {
@@ -79,6 +80,9 @@ label.check { font-weight: 400; display: inline-flex; align-items: center; gap: 
 .card > h2:first-child { margin-top: 0.25rem; }
 .card-head { display: flex; align-items: center; justify-content: space-between; gap: 1rem; margin-bottom: 0.5rem; }
 .form-grid { display: grid; grid-template-columns: max-content minmax(0, 22rem); gap: 0.5rem 0.75rem; align-items: center; }
+.field-row { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 0.6rem 0.9rem; }
+.field { display: flex; flex-direction: column; gap: 0.2rem; flex: 1 1 11rem; min-width: 0; }
+.field-row > .check { min-height: 2.25rem; }
 .inline-form { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 0.6rem; }
 .grant { margin-top: 0.6rem; }
 .hint { color: var(--muted); font-size: 0.9rem; margin: 0.35rem 0; }
@@ -92,7 +96,6 @@ label.check { font-weight: 400; display: inline-flex; align-items: center; gap: 
 .flash { border-radius: 8px; padding: 0.6rem 0.9rem; margin: 0.5rem 0 0.75rem; border: 1px solid; }
 .flash.ok { background: var(--ok-bg); border-color: #a9d8bb; color: #14532d; }
 .flash.error { background: var(--danger-bg); border-color: #f0b4ad; color: var(--danger); }
-.flash[hidden] { display: none; }
 
 .pill { display: inline-block; padding: 0.1rem 0.6rem; border-radius: 999px; font-size: 0.85rem; font-weight: 600; }
 .pill-open { background: var(--ok-bg); color: var(--ok); }
@@ -121,6 +124,9 @@ td.actions > * { margin: 0.1rem 0.3rem 0.1rem 0; }
 td.actions .assign { display: inline-flex; gap: 0.3rem; }
 td.actions select { min-height: 2rem; padding: 0.2rem 0.4rem; }
 td.detail { max-width: 28rem; overflow-wrap: anywhere; }
+td.time { white-space: nowrap; }
+#users-table tbody th.name { white-space: nowrap; }
+#users-table th, #users-table td { padding-left: 0.5rem; padding-right: 0.5rem; }
 #pending-table th, #pending-table td { padding-left: 0.5rem; padding-right: 0.5rem; }
 #pending-table td { white-space: nowrap; }
 #pending-table td[data-field="username"], #pending-table td[data-field="requestedRoles"] { white-space: normal; }
@@ -199,7 +205,9 @@ legend { font-weight: 600; padding: 0 0.3rem; }
   main { padding: 0.75rem; }
   .form-grid { grid-template-columns: minmax(0, 1fr); }
   .form-grid > span:empty { display: none; }
-  .form-grid input, .form-grid select { width: 100%; }
+  .form-grid input:not([type="checkbox"]), .form-grid select { width: 100%; }
+  .field { flex-basis: 100%; }
+  .field-row > button { flex: 1 1 100%; }
   .registry-bar { padding: 0.75rem; }
   .lock-toggle { flex: 1 1 100%; justify-content: center; }
   .dialog-actions > button:last-child { margin-left: 0; }
