@@ -275,6 +275,13 @@ def test_wrong_password_shows_an_error(serve, browser):
     page.shot("wrong-password")
     page.login(*ADMIN)
     page.wait(EC.url_contains("/registry"))
+    page.text_in("#whoami", ADMIN[0])
+
+    # Signing out ends the session: the pages send you back to the form.
+    page.clickable("#logout").click()
+    page.wait(EC.url_contains("/login"))
+    page.open("/users")
+    page.wait(EC.url_contains("/login?next=%2Fusers"), message="a signed-out visit must go back to the form")
 
 
 def test_usable_at_phone_width(serve, browser):
@@ -301,10 +308,11 @@ def test_usable_at_phone_width(serve, browser):
     page.text_in("#registry-state", "Open")
     page.shot("registry")
 
-    for path in ("/registry", "/users", "/roles", "/audit"):
+    filled = {"/registry": "#registry-toggle:not([disabled])", "/users": row(ADMIN[0]),
+              "/roles": '[data-testid="role-card"][data-role="admin"]', "/audit": '[data-testid="audit-row"]'}
+    for path, content in filled.items():
         page.open(path)
-        page.visible("h1")
-        time.sleep(0.5)  # let the tables fill
+        page.visible(content)
         scroll = browser.execute_script("return document.documentElement.scrollWidth")
         assert scroll <= width, f"{path} scrolls sideways at phone width ({scroll} > {width} px)"
     page.shot("audit")
