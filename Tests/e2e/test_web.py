@@ -263,6 +263,14 @@ def test_granting_access_in_the_browser(site, broker, serve, browser):
         assert any(action in a and target in t for a, t in by_admin), f"no {action} {target} by {ADMIN[0]} in {entries}"
     page.shot("audit")
 
+    # A second click on the lock closes the window at once.
+    page.find("#nav-registry").click()
+    page.text_in("#registry-state", "Open")
+    page.clickable("#registry-toggle").click()
+    page.text_in("#registry-state", "Locked")
+    assert not page.find("#registry-countdown").is_displayed()
+    assert json.loads(site("registry", "status", "--json").stdout)["open"] is False
+
 
 def test_wrong_password_shows_an_error(serve, browser):
     page = Page(browser, serve.url, "login")
@@ -284,7 +292,7 @@ def test_wrong_password_shows_an_error(serve, browser):
     page.wait(EC.url_contains("/login?next=%2Fusers"), message="a signed-out visit must go back to the form")
 
 
-def test_usable_at_phone_width(serve, browser):
+def test_usable_at_phone_width(cli, serve, browser):
     page = Page(browser, serve.url, "phone")
     # Desktop Chromium will not shrink its window below 500 px; emulate the phone's viewport instead.
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
@@ -307,6 +315,9 @@ def test_usable_at_phone_width(serve, browser):
     toggle.click()
     page.text_in("#registry-state", "Open")
     page.shot("registry")
+    # Locked elsewhere (here: the CLI), the page follows by itself, as it does when the window runs out.
+    cli("registry", "lock")
+    page.text_in("#registry-state", "Locked")
 
     filled = {"/registry": "#registry-toggle:not([disabled])", "/users": row(ADMIN[0]),
               "/roles": '[data-testid="role-card"][data-role="admin"]', "/audit": '[data-testid="audit-row"]'}
