@@ -232,7 +232,7 @@ final class CompiledAcl: @unchecked Sendable {
 
     @inline(__always)
     private func lookUpUser(_ username: UnsafeBufferPointer<UInt8>) -> (AclVerdict, UserRecord) {
-        let index = usernames.find(username.baseAddress, username.count, hash: ByteHash.hash(username))
+        let index = usernames.find(username.baseAddress, username.count)
         guard index >= 0 else { return (.unknownUser, UserRecord(enabled: false, rolesOffset: 0, roleCount: 0, prefixOffset: 0, prefixCount: 0)) }
         let user = userRecords.baseAddress.unsafelyUnwrapped[index]
         if !user.enabled { return (.userDisabled, user) }
@@ -252,10 +252,80 @@ final class CompiledAcl: @unchecked Sendable {
         return LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags)
     }
 
+    /// Splits a topic name at '/', validating it (no NUL, '+', '#'), and describes its first
+    /// `maxDepth` levels into `levels`. Returns the number of levels, or 0 when the topic is invalid.
+    /// Word-at-a-time: this and the trie walk are the whole cost of a delivery check.
+    @inline(__always)
+    private func describeLevels(of topic: UnsafeBufferPointer<UInt8>, into levels: UnsafeMutablePointer<LevelInfo>,
+                                username: UnsafeBufferPointer<UInt8>?, clientId: UnsafeBufferPointer<UInt8>?) -> Int {
+        guard let base = topic.baseAddress else { return 0 }
+        let count = topic.count
+        var levelCount = 0
+        var levelStart = 0
+        var i = 0
+        while true {
+            i = ByteScan.firstBelow0x30(base, from: i, count: count)
+            let atEnd = i == count
+            if atEnd || base[i] == TopicSyntax.slash {
+                if levelCount < maxDepth {
+                    let length = i &- levelStart
+                    let (hash, head) = ByteHash.hashAndHead(slice: base, from: levelStart, to: i, count: count)
+                    let id = levelNames.find(base + levelStart, length, hash: hash, head: head)
+                    var flags: UInt8 = 0
+                    if let username, username.count == length, ByteCompare.equal(base + levelStart, username.baseAddress, length) {
+                        flags |= LevelInfo.equalsUsername
+                    }
+                    if let clientId, clientId.count == length, ByteCompare.equal(base + levelStart, clientId.baseAddress, length) {
+                        flags |= LevelInfo.equalsClientId
+                    }
+                    (levels + levelCount).initialize(to: LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags))
+                }
+                levelCount &+= 1
+                if atEnd { return levelCount }
+                levelStart = i &+ 1
+            } else if base[i] == TopicSyntax.nul || base[i] == TopicSyntax.plus || base[i] == TopicSyntax.hash {
+                return 0
+            }
+            i &+= 1
+        }
+    }
+
+    /// `describeLevels(of:)` for publish prefix + topic, whose levels may straddle the two.
+    private func describeLevels(of seq: ByteSeq, into levels: UnsafeMutablePointer<LevelInfo>,
+                                username: UnsafeBufferPointer<UInt8>?, clientId: UnsafeBufferPointer<UInt8>?) -> Int {
+        var levelCount = 0
+        var levelStart = 0
+        var offset = 0
+        for part in 0..<2 {
+            let bytes = part == 0 ? seq.first : seq.second
+            guard let base = bytes.baseAddress else { continue }
+            for j in 0..<bytes.count {
+                let byte = base[j]
+                if byte <= TopicSyntax.slash {  // '/', '+', '#' and NUL are all ≤ 0x2F
+                    if byte == TopicSyntax.slash {
+                        if levelCount < maxDepth {
+                            (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: offset &+ j,
+                                username: username, clientId: clientId))
+                        }
+                        levelCount &+= 1
+                        levelStart = offset &+ j &+ 1
+                    } else if byte == TopicSyntax.nul || byte == TopicSyntax.plus || byte == TopicSyntax.hash {
+                        return 0
+                    }
+                }
+            }
+            offset &+= bytes.count
+        }
+        if levelCount < maxDepth {
+            (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: seq.count, username: username, clientId: clientId))
+        }
+        return levelCount &+ 1
+    }
+
     /// The user's publish prefix (empty when the user has none or is unknown). Points into this
     /// object's memory: valid while the caller holds it.
     func publishPrefix(username: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        let index = usernames.find(username.baseAddress, username.count, hash: ByteHash.hash(username))
+        let index = usernames.find(username.baseAddress, username.count)
         guard index >= 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
         let user = userRecords.baseAddress.unsafelyUnwrapped[index]
         guard user.prefixCount > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
@@ -280,35 +350,10 @@ final class CompiledAcl: @unchecked Sendable {
         // Stack memory: maxDepth is the policy's longest filter (a handful of levels).
         return withUnsafeTemporaryAllocation(of: LevelInfo.self, capacity: max(maxDepth, 1)) { buffer -> AclVerdict in
             let levels = buffer.baseAddress.unsafelyUnwrapped
-            // One pass: validate (no NUL, '+', '#'), split on '/', describe the first maxDepth levels.
-            var levelCount = 0
-            var levelStart = 0
-            var offset = 0
-            for part in 0..<2 {
-                let bytes = part == 0 ? prefix : topic
-                guard let base = bytes.baseAddress else { continue }
-                for j in 0..<bytes.count {
-                    let byte = base[j]
-                    if byte <= TopicSyntax.slash {  // '/', '+', '#' and NUL are all ≤ 0x2F
-                        if byte == TopicSyntax.slash {
-                            if levelCount < maxDepth {
-                                (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: offset &+ j,
-                                    username: substituteUsername, clientId: substituteClientId))
-                            }
-                            levelCount &+= 1
-                            levelStart = offset &+ j &+ 1
-                        } else if byte == TopicSyntax.nul || byte == TopicSyntax.plus || byte == TopicSyntax.hash {
-                            return .invalidTopic
-                        }
-                    }
-                }
-                offset &+= bytes.count
-            }
-            if levelCount < maxDepth {
-                (levels + levelCount).initialize(to: describe(seq, from: levelStart, to: total,
-                    username: substituteUsername, clientId: substituteClientId))
-            }
-            levelCount &+= 1
+            let levelCount = prefix.isEmpty
+                ? describeLevels(of: topic, into: levels, username: substituteUsername, clientId: substituteClientId)
+                : describeLevels(of: seq, into: levels, username: substituteUsername, clientId: substituteClientId)
+            guard levelCount > 0 else { return .invalidTopic }
 
             let read = access == .read
             var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: levelCount,

@@ -58,6 +58,40 @@ enum ByteHash {
         hash(bytes.baseAddress, bytes.count)
     }
 
+    /// The first 8 bytes (fewer: zero-padded), little-endian: what `ByteKeyTable` compares first.
+    @inline(__always)
+    static func head(_ base: UnsafePointer<UInt8>?, _ count: Int) -> UInt64 {
+        guard count > 0, let base else { return 0 }
+        if count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for j in 0..<count { word |= UInt64(base[j]) &<< UInt64(8 &* j) }
+        return word
+    }
+
+    /// `hash` and `head` of the slice `base[start..<end]` of the buffer `base[0..<count]`. A slice
+    /// shorter than a word is read as one word of the enclosing buffer (a topic's levels are mostly
+    /// short), so only a buffer shorter than 8 bytes is read byte by byte.
+    @inline(__always)
+    static func hashAndHead(slice base: UnsafePointer<UInt8>, from start: Int, to end: Int, count: Int) -> (hash: UInt64, head: UInt64) {
+        let length = end &- start
+        let raw = UnsafeRawPointer(base)
+        if length >= 8 {
+            return (hash(base + start, length), UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)))
+        }
+        if length == 0 { return (finish(seed, count: 0), 0) }
+        let word: UInt64
+        if count &- start >= 8 {
+            word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                & (UInt64.max &>> UInt64(8 &* (8 &- length)))
+        } else if end >= 8 {
+            word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
+                &>> UInt64(8 &* (8 &- length))
+        } else {
+            word = head(base + start, length)
+        }
+        return (finish(mix(seed, word), count: length), word)
+    }
+
     /// Same value as `hash` for the bytes `seq[start..<end]`, fetched one at a time.
     static func hash(_ seq: ByteSeq, from start: Int, to end: Int) -> UInt64 {
         var h = seed
@@ -76,13 +110,57 @@ enum ByteHash {
     }
 }
 
+/// Word-at-a-time search for the bytes that end or invalidate a topic level.
+enum ByteScan {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Index of the first byte below 0x30 at or after `start` in `base[0..<count]`, or `count`.
+    /// '/', '+', '#' and NUL are all below 0x30, so a topic is split and validated by stopping only
+    /// there (other stops, such as '-' or '.', are stepped over by the caller).
+    @inline(__always)
+    static func firstBelow0x30(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
+        let raw = UnsafeRawPointer(base)
+        var i = start
+        while count &- i >= 8 {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // High bit set in each byte below 0x30 (bytes ≥ 0x80 excluded by ~word). A borrow can
+            // only flag bytes after a true one, so the lowest flagged byte is exact.
+            let below = (word &- ones &* 0x30) & ~word & highBits
+            if below != 0 { return i &+ below.trailingZeroBitCount &>> 3 }
+            i &+= 8
+        }
+        while i < count {
+            if base[i] < 0x30 { return i }
+            i &+= 1
+        }
+        return count
+    }
+}
+
 /// Equality of byte slices.
 enum ByteCompare {
+    /// Inline word compares: the keys compared on the hot path (levels, usernames) are short, where
+    /// a call to memcmp costs more than the comparison.
     @inline(__always)
     static func equal(_ a: UnsafePointer<UInt8>?, _ b: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
         guard count > 0 else { return true }
         guard let a, let b else { return false }
-        return memcmp(a, b, count) == 0
+        guard count >= 8 else {
+            for i in 0..<count where a[i] != b[i] { return false }
+            return true
+        }
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
+        var i = 0
+        while count &- i > 8 {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i &+= 8
+        }
+        // The last 8 bytes (overlapping what was compared already).
+        return ra.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == rb.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
     }
 
     @inline(__always)
@@ -146,18 +224,20 @@ struct ByteSeq {
         }
         return true
     }
-
-    @inline(__always)
-    func hash(from start: Int, to end: Int) -> UInt64 {
-        let (straddles, base) = contiguous(from: start, to: end)
-        return straddles ? ByteHash.hash(self, from: start, to: end) : ByteHash.hash(base, end &- start)
-    }
 }
 
 /// Where a byte string lives in an arena.
 struct ByteSpan {
     var offset: Int
     var count: Int
+}
+
+/// A key of a frozen `ByteKeyTable`: where its bytes are, and its first word, so that a key of at
+/// most 8 bytes (most topic levels) is compared without reading the arena.
+struct FrozenKey {
+    var offset: UInt32
+    var count: UInt32
+    var head: UInt64
 }
 
 /// Builds a set of byte strings with dense ids in insertion order (used while a snapshot is built).
@@ -226,7 +306,14 @@ struct ByteKeyTableBuilder {
             while entries[i] != 0 { i = (i + 1) & mask }
             entries[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
         }
-        return ByteKeyTable(bytes: Frozen.copy(bytes), spans: Frozen.copy(spans), entries: entries, mask: mask)
+        precondition(bytes.count < Int(UInt32.max), "byte strings too large")
+        let keys = bytes.withUnsafeBufferPointer { arena in
+            spans.map { span in
+                FrozenKey(offset: UInt32(span.offset), count: UInt32(span.count),
+                          head: ByteHash.head(arena.baseAddress.map { $0 + span.offset }, span.count))
+            }
+        }
+        return ByteKeyTable(bytes: Frozen.copy(bytes), keys: Frozen.copy(keys), entries: entries, mask: mask)
     }
 }
 
@@ -234,34 +321,40 @@ struct ByteKeyTableBuilder {
 /// is the high 32 bits of the key's hash and id + 1 (0 = empty), so most misses never touch the bytes.
 struct ByteKeyTable {
     let bytes: UnsafeMutableBufferPointer<UInt8>
-    let spans: UnsafeMutableBufferPointer<ByteSpan>
+    let keys: UnsafeMutableBufferPointer<FrozenKey>
     let entries: UnsafeMutableBufferPointer<UInt64>
     let mask: Int
 
-    var count: Int { spans.count }
+    var count: Int { keys.count }
 
     var memoryBytes: Int {
-        bytes.count + spans.count * MemoryLayout<ByteSpan>.stride + entries.count * MemoryLayout<UInt64>.stride
+        bytes.count + keys.count * MemoryLayout<FrozenKey>.stride + entries.count * MemoryLayout<UInt64>.stride
     }
 
     func deallocate() {
         bytes.deallocate()
-        spans.deallocate()
+        keys.deallocate()
         entries.deallocate()
     }
 
     @inline(__always)
     func key(_ id: Int) -> UnsafeBufferPointer<UInt8> {
-        let span = spans[id]
-        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + span.offset, count: span.count)
+        let key = keys[id]
+        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + Int(key.offset), count: Int(key.count))
     }
 
-    /// The id of the contiguous bytes `base[0..<count]` with hash `h`, or -1.
+    /// The id of the contiguous bytes `base[0..<count]`, or -1.
     @inline(__always)
-    func find(_ base: UnsafePointer<UInt8>?, _ count: Int, hash h: UInt64) -> Int {
+    func find(_ base: UnsafePointer<UInt8>?, _ count: Int) -> Int {
+        find(base, count, hash: ByteHash.hash(base, count), head: ByteHash.head(base, count))
+    }
+
+    /// The id of the contiguous bytes `base[0..<count]` with the given `ByteHash` hash and head, or -1.
+    @inline(__always)
+    func find(_ base: UnsafePointer<UInt8>?, _ count: Int, hash h: UInt64, head: UInt64) -> Int {
         let entries = self.entries.baseAddress.unsafelyUnwrapped
-        let spans = self.spans.baseAddress.unsafelyUnwrapped
-        let arena = bytes.baseAddress.unsafelyUnwrapped
+        let keys = self.keys.baseAddress.unsafelyUnwrapped
+        let arena = UnsafePointer(bytes.baseAddress.unsafelyUnwrapped)
         let tag = h & 0xFFFF_FFFF_0000_0000
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -269,8 +362,12 @@ struct ByteKeyTable {
             if entry == 0 { return -1 }
             if entry & 0xFFFF_FFFF_0000_0000 == tag {
                 let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
-                let span = spans[id]
-                if span.count == count && ByteCompare.equal(arena + span.offset, base, count) { return id }
+                let key = keys[id]
+                if Int(truncatingIfNeeded: key.count) == count && key.head == head
+                    && (count <= 8 || ByteCompare.equal(arena + (Int(truncatingIfNeeded: key.offset) &+ 8),
+                                                        base.unsafelyUnwrapped + 8, count &- 8)) {
+                    return id
+                }
             }
             i = (i &+ 1) & mask
         }
@@ -280,7 +377,7 @@ struct ByteKeyTable {
     @inline(__always)
     func find(_ seq: ByteSeq, from start: Int, to end: Int) -> Int {
         let (straddles, base) = seq.contiguous(from: start, to: end)
-        if !straddles { return find(base, end &- start, hash: ByteHash.hash(base, end &- start)) }
+        if !straddles { return find(base, end &- start) }
         let h = ByteHash.hash(seq, from: start, to: end)
         let tag = h & 0xFFFF_FFFF_0000_0000
         var i = Int(truncatingIfNeeded: h) & mask

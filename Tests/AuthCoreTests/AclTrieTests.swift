@@ -33,9 +33,12 @@ private func snapshot(roles: [Role], users: [User]) -> Snapshot {
 private struct Fuzz {
     var rng: SeededGenerator
 
-    static let levels = ["a", "b", "", "$x"]
-    /// Topic levels also include values that usernames / client ids take.
-    static let topicLevels = ["a", "b", "", "$x", "w", "c", "%u", "$SYS"]
+    /// Short and word-long levels, with bytes below '/' that are no separator ('-', '.', ' ') and
+    /// UTF-8 beyond ASCII: the hot path reads topics a word at a time.
+    static let levels = ["a", "b", "", "$x", "machine-10", "temperature.avg", "ä b"]
+    /// Topic levels also include values that usernames / client ids take, and near misses.
+    static let topicLevels = ["a", "b", "", "$x", "w", "c", "%u", "$SYS", "machine-10", "machine-11",
+                              "temperature.avg", "temperature.av", "ä b", "ä"]
     static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c"]
     static let clientIds = ["a", "c", "", "x/y", "#", "$x", "w", "b"]
     static let prefixes: [String?] = [nil, nil, nil, "a/", "$x/", "a", "", "b/a/", "w/", "/"]
