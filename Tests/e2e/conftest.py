@@ -1,5 +1,6 @@
 """Fixtures for end-to-end tests: the built `cwauth` CLI, fresh databases, and a real Mosquitto
 with the cwauth plugin on a free loopback port."""
+import atexit
 import base64
 import json
 import os
@@ -33,6 +34,26 @@ def broker_user():
         return pwd.getpwnam("mosquitto")
     except KeyError:
         return None
+
+
+_plugin_copy = None
+
+
+def broker_plugin():
+    """The plugin as the broker can load it. Mosquitto loads plugins after it has become its own
+    user, who may not be able to enter the build folder (a clone under a 0700 folder, such as
+    `mktemp -d` makes, or /root): then the tests load a copy from a folder anyone can enter."""
+    global _plugin_copy
+    if broker_user() is None:
+        return PLUGIN
+    if _plugin_copy is None:
+        folder = Path(tempfile.mkdtemp(prefix="cwauth-plugin-"))
+        folder.chmod(0o755)
+        atexit.register(shutil.rmtree, folder, True)
+        _plugin_copy = folder / Path(PLUGIN).name
+        shutil.copy(PLUGIN, _plugin_copy)
+        _plugin_copy.chmod(0o755)
+    return _plugin_copy
 
 
 class CLI:
@@ -84,7 +105,7 @@ class Broker:
         self.log_path = workdir / "mosquitto.log"
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
-            f"plugin {PLUGIN}\n"
+            f"plugin {broker_plugin()}\n"
             f"plugin_opt_database {db}\n"
             f"{extra_options}"
             "log_dest stderr\nlog_type all\n"
