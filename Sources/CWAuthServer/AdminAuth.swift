@@ -13,6 +13,8 @@ struct Admin: Sendable {
 
     let username: String
     let credential: Credential
+    /// For a token or cookie: the stored hash when it was issued (Basic proves the current password).
+    var passwordHashAtLogin: String? = nil
 
     /// The audit log's actor for this admin's changes.
     var auditActor: String { "http:\(username)" }
@@ -57,6 +59,10 @@ extension ServerState {
             await sessions.revokeAll(of: username)
             throw APIError.unauthorized("user \"\(Validation.printable(username))\" no longer exists or is disabled")
         }
+        if let issuedWith = admin.passwordHashAtLogin, issuedWith != user.passwordHash {
+            await sessions.revokeAll(of: username)
+            throw APIError.unauthorized("the password changed since this login: log in again")
+        }
         let path = request.uri.path
         guard HTTPAccess.allows(permissions, path: path, method: request.method, username: username) else {
             let needed = HTTPAccess.access(for: request.method).rawValue
@@ -77,7 +83,7 @@ extension ServerState {
             if HTTPAccess.access(for: request.method) == .write {
                 try Self.checkCSRF(request, expected: session.csrfToken)
             }
-            return Admin(username: session.username, credential: .cookie(token: token))
+            return Admin(username: session.username, credential: .cookie(token: token), passwordHashAtLogin: session.passwordHash)
         }
         throw APIError.unauthorized()
     }
@@ -101,7 +107,7 @@ extension ServerState {
             guard let session = await sessions.lookup(value, kind: .bearer) else {
                 throw APIError.unauthorized("invalid or expired token: log in again")
             }
-            return Admin(username: session.username, credential: .bearer(token: value))
+            return Admin(username: session.username, credential: .bearer(token: value), passwordHashAtLogin: session.passwordHash)
         default:
             throw APIError.unauthorized("unsupported Authorization scheme: use Basic or Bearer")
         }

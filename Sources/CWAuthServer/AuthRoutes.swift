@@ -24,7 +24,8 @@ enum AuthRoutes {
         guard hasHTTPPermission else {
             throw APIError(.forbidden, "user \"\(Validation.printable(username))\" has no http permissions: give one of its roles a permission with context http (e.g. /api/# readWrite)")
         }
-        let (token, session) = await state.sessions.create(username: username, kind: wantsSession ? .cookie : .bearer)
+        let (token, session) = await state.sessions.create(username: username, passwordHash: user.passwordHash,
+                                                            kind: wantsSession ? .cookie : .bearer)
         try await state.store.write(as: "http:\(username)") { store in
             try store.recordAudit("http.login", subject: username,
                                   detail: "\(wantsSession ? "session" : "token") address=\(address)")

@@ -8,6 +8,9 @@ actor Sessions {
 
     struct Session: Sendable {
         let username: String
+        /// The user's stored hash at login: a session ends when the password changes (anywhere:
+        /// the API, the CLI, an `apply`), as a broker client is kicked then.
+        let passwordHash: String
         let kind: Kind
         let csrfToken: String
         let expiresAt: Int64
@@ -22,10 +25,10 @@ actor Sessions {
         self.capacity = capacity
     }
 
-    func create(username: String, kind: Kind, now: Int64 = Clock.unixNow()) -> (token: String, session: Session) {
+    func create(username: String, passwordHash: String, kind: Kind, now: Int64 = Clock.unixNow()) -> (token: String, session: Session) {
         if sessions.count >= capacity { evict(now: now) }
         let token = Self.randomToken()
-        let session = Session(username: username, kind: kind, csrfToken: Self.randomToken(),
+        let session = Session(username: username, passwordHash: passwordHash, kind: kind, csrfToken: Self.randomToken(),
                               expiresAt: now + Self.lifetimeSeconds)
         sessions[token] = session
         return (token, session)

@@ -119,6 +119,24 @@ struct AuthTests {
         }
     }
 
+    @Test func passwordChangeEndsTheUsersTokens() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client async throws in
+            let adminToken = try await client.token()
+            let viewerToken = try await client.token(Fixture.viewer)
+            #expect(try await client.call(.get, "/api/users", .bearer(viewerToken)).status == .ok)
+            let change = try await client.call(.put, "/api/users/viewer/password", .bearer(adminToken), json: #"{"password":"viewer-pw-2"}"#)
+            #expect(change.status == .noContent)
+            let stale = try await client.call(.get, "/api/users", .bearer(viewerToken))
+            #expect(stale.status == .unauthorized)
+            #expect(stale.error == "the password changed since this login: log in again")
+            // The admin's own token is untouched; the viewer logs in again with the new password.
+            #expect(try await client.call(.get, "/api/users", .bearer(adminToken)).status == .ok)
+            let fresh = try await client.token(("viewer", "viewer-pw-2"))
+            #expect(try await client.call(.get, "/api/users", .bearer(fresh)).status == .ok)
+        }
+    }
+
     @Test func cookieSessionNeedsCSRFTokenForWrites() async throws {
         try await Fixture().test { client async throws in
             let login = try await client.call(.post, "/api/auth/login",
