@@ -99,7 +99,29 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Broker:
+class Daemon:
+    """A started process (mosquitto, cwauth serve) whose output goes to `log_path`."""
+    proc = None
+    log = None
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.log:
+            self.log.close()
+
+
+class Broker(Daemon):
     def __init__(self, workdir, db, extra_options=""):
         self.port = free_port()
         self.log_path = workdir / "mosquitto.log"
@@ -127,21 +149,6 @@ class Broker:
                 time.sleep(0.05)
         raise AssertionError("mosquitto did not start listening:\n" + self.log_text())
 
-    def log_text(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        if getattr(self, "log", None):
-            self.log.close()
 
 
 @pytest.fixture
@@ -194,7 +201,7 @@ class Reply:
         return f"<Reply {self.status} {self.text[:200]}>"
 
 
-class Server:
+class Server(Daemon):
     """`cwauth serve --listen 127.0.0.1:0` on a database; `url` is known once it printed its listening line."""
 
     def __init__(self, workdir, db, admin=ADMIN):
@@ -246,21 +253,6 @@ class Server:
     def as_admin(self, method, path, body=None):
         return self.request(method, path, body, auth=self.admin)
 
-    def log_text(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        if getattr(self, "log", None):
-            self.log.close()
 
 
 @pytest.fixture
