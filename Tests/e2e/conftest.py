@@ -121,6 +121,25 @@ class Daemon:
             self.log.close()
 
 
+def started_daemons(request, build, kind):
+    """Body of a factory fixture: yields `make(...)`, which builds a Daemon and starts it; at the end
+    of the test stops them all, keeping their logs under artifacts/ when the test failed."""
+    made = []
+
+    def make(*args, **kwargs):
+        daemon = build(*args, **kwargs)
+        made.append(daemon)
+        return daemon.start()
+
+    yield make
+    failed = request.node.rep_call.failed if hasattr(request.node, "rep_call") else False
+    for daemon in made:
+        daemon.stop()
+        if failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(daemon.log_path, ARTIFACTS / f"{request.node.name}-{kind}.log")
+
+
 class Broker(Daemon):
     def __init__(self, workdir, db, extra_options=""):
         self.port = free_port()
@@ -153,19 +172,7 @@ class Broker(Daemon):
 
 @pytest.fixture
 def broker_factory(workdir, request):
-    brokers = []
-
-    def make(db, extra_options=""):
-        b = Broker(workdir, db, extra_options)
-        brokers.append(b)
-        return b.start()
-
-    yield make
-    for b in brokers:
-        b.stop()
-        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-            ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(b.log_path, ARTIFACTS / f"{request.node.name}-mosquitto.log")
+    yield from started_daemons(request, lambda db, extra_options="": Broker(workdir, db, extra_options), "mosquitto")
 
 
 @pytest.fixture
@@ -257,19 +264,7 @@ class Server(Daemon):
 
 @pytest.fixture
 def serve_factory(workdir, request):
-    servers = []
-
-    def make(db, admin=ADMIN):
-        s = Server(workdir, db, admin)
-        servers.append(s)
-        return s.start()
-
-    yield make
-    for s in servers:
-        s.stop()
-        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-            ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(s.log_path, ARTIFACTS / f"{request.node.name}-serve.log")
+    yield from started_daemons(request, lambda db, admin=ADMIN: Server(workdir, db, admin), "serve")
 
 
 @pytest.fixture
