@@ -161,7 +161,9 @@ struct AuthTests {
             let missing = try await client.call(.post, "/api/client-registry/unlock", .cookie(cookie, csrf: nil), json: "{}")
             #expect(missing.status == .forbidden)
             #expect(missing.error == "missing or invalid CSRF token")
-            let wrong = try await client.call(.post, "/api/client-registry/unlock", .cookie(cookie, csrf: "0" + csrf.dropFirst()), json: "{}")
+            // One hex digit changed (the token is random: never "changed" to the digit it already has).
+            let forged = (csrf.first == "0" ? "1" : "0") + csrf.dropFirst()
+            let wrong = try await client.call(.post, "/api/client-registry/unlock", .cookie(cookie, csrf: forged), json: "{}")
             #expect(wrong.status == .forbidden)
             #expect(wrong.error == "missing or invalid CSRF token")
             // The rejected requests changed nothing.
