@@ -10,7 +10,12 @@ public final class Snapshot: Sendable {
     /// The same permissions compiled for the broker's hot path (see AclTrie.swift).
     let compiled: CompiledAcl
 
-    public init(policy: Policy, version: Int64 = 0) {
+    public convenience init(policy: Policy, version: Int64 = 0) {
+        self.init(policy: policy, version: version, prefetchAbove: CompiledAcl.prefetchThreshold)
+    }
+
+    /// `prefetchAbove`: see `CompiledAcl.prefetchThreshold` (tests lower it to run that path on small policies).
+    init(policy: Policy, version: Int64, prefetchAbove: Int) {
         self.version = version
         self.registry = policy.registry
         var roleIndex: [String: Int] = [:]
@@ -24,7 +29,7 @@ public final class Snapshot: Sendable {
         self.users = users
         let acl = ReferenceAcl(roles: policy.roles)
         self.acl = acl
-        self.compiled = CompiledAcl(acl: acl, users: Array(users.values))
+        self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove)
     }
 
     public static let empty = Snapshot(policy: Policy(users: [], roles: [], registry: RegistryWindow(openUntil: 0)))

@@ -25,8 +25,10 @@ private func user(_ name: String, roles: [String], enabled: Bool = true, prefix:
     User(username: name, passwordHash: "", enabled: enabled, roles: roles, publishPrefix: prefix)
 }
 
-private func snapshot(roles: [Role], users: [User]) -> Snapshot {
-    Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)))
+/// `prefetch`: take the path that large policies take (`CompiledAcl.prefetchThreshold`) on this small one.
+private func snapshot(roles: [Role], users: [User], prefetch: Bool = false) -> Snapshot {
+    Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)), version: 0,
+             prefetchAbove: prefetch ? 0 : CompiledAcl.prefetchThreshold)
 }
 
 /// Random policies, users, topics and filters over a few levels that collide a lot.
@@ -39,7 +41,8 @@ private struct Fuzz {
     /// Topic levels also include values that usernames / client ids take, and near misses.
     static let topicLevels = ["a", "b", "", "$x", "w", "c", "%u", "$SYS", "machine-10", "machine-11",
                               "temperature.avg", "temperature.av", "ä b", "ä"]
-    static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c"]
+    /// Short names, and long ones that share their first 8 bytes (only the tail tells them apart).
+    static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c", "12345678", "123456789", "device-0001-east", "device-0001-west"]
     static let clientIds = ["a", "c", "", "x/y", "#", "$x", "w", "b"]
     static let prefixes: [String?] = [nil, nil, nil, "a/", "$x/", "a", "", "b/a/", "w/", "/"]
 
@@ -89,7 +92,8 @@ private struct Fuzz {
         }
         var users: [User] = []
         for name in Self.usernames where chance(80) {
-            let roleNames = (0..<Int.random(in: 0...3, using: &rng)).map { _ in chance(5) ? "missing" : "role\(Int.random(in: 0..<roleCount, using: &rng))" }
+            // Up to 5 roles: the first three are kept apart from the rest (UserTable.swift).
+            let roleNames = (0..<Int.random(in: 0...5, using: &rng)).map { _ in chance(5) ? "missing" : "role\(Int.random(in: 0..<roleCount, using: &rng))" }
             users.append(user(name, roles: Array(Set(roleNames)), enabled: !chance(15), prefix: pick(Self.prefixes)))
         }
         return (roles, users)
@@ -105,9 +109,10 @@ private struct Fuzz {
         var cases = 0
         var allowed = (read: 0, write: 0, subscribe: 0)
         var mismatches: [String] = []
-        for _ in 0..<600 {
+        for round in 0..<600 {
             let (roles, users) = fuzz.policy()
-            let snap = snapshot(roles: roles, users: users)
+            let snap = snapshot(roles: roles, users: users, prefetch: round % 2 == 1)
+            #expect(snap.compiled.prefetchTries == (round % 2 == 1))
             let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
             for _ in 0..<60 {
                 let name = fuzz.pick(Fuzz.usernames)
@@ -371,6 +376,28 @@ private struct Fuzz {
         let long = String(repeating: "a", count: 65_536)
         #expect(!s.brokerAllows(username: "root", clientId: "c", topic: long, access: .read))
         #expect(s.brokerAllows(username: "root", clientId: "c", topic: String(long.dropFirst()), access: .read))
+    }
+
+    /// Every role of a user counts, the fourth and later ones too (kept outside the user's slot), and
+    /// names that share their first 8 bytes and length are told apart by the rest.
+    @Test func manyRolesAndLongNames() {
+        let roles = (0..<6).map { Role(name: "r\($0)", permissions: [permission("line/\($0)/#", .read)]) }
+        let s = snapshot(roles: roles, users: [
+            user("device-0001-east", roles: roles.map(\.name)),
+            user("device-0001-west", roles: ["r0"]),
+            user("12345678", roles: ["r5"]),
+        ])
+        for r in 0..<6 {
+            #expect(s.brokerAllows(username: "device-0001-east", clientId: "c", topic: "line/\(r)/x", access: .read), "role r\(r)")
+            #expect(s.brokerAllowsSubscribe(username: "device-0001-east", clientId: "c", filter: "line/\(r)/#"), "role r\(r)")
+        }
+        #expect(!s.brokerAllows(username: "device-0001-east", clientId: "c", topic: "line/6/x", access: .read))
+        #expect(s.brokerAllows(username: "device-0001-west", clientId: "c", topic: "line/0/x", access: .read))
+        #expect(!s.brokerAllows(username: "device-0001-west", clientId: "c", topic: "line/5/x", access: .read))
+        #expect(!s.brokerAllows(username: "device-0001-nort", clientId: "c", topic: "line/0/x", access: .read))
+        #expect(s.brokerAllows(username: "12345678", clientId: "c", topic: "line/5/x", access: .read))
+        #expect(!s.brokerAllows(username: "123456789", clientId: "c", topic: "line/5/x", access: .read))
+        #expect(!s.brokerAllows(username: "1234567", clientId: "c", topic: "line/5/x", access: .read))
     }
 
     /// Levels compare as bytes: "é" (U+00E9) and "e\u{301}" are different topics.

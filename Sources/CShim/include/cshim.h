@@ -22,4 +22,10 @@ static inline void cwauth_log(int level, const char *message) {
     mosquitto_log_printf(level, "cwauth: %s", message);
 }
 
+/* A read hint for the ACL check (Swift has no prefetch): it asks for the trie slots a walk will
+ * probe before the walk needs them, so that misses overlap instead of following one another. */
+static inline void cwauth_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 #endif

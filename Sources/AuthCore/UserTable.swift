@@ -1,0 +1,142 @@
+// The snapshot's users as the hot path reads them: one open-addressing table whose slots *are* the
+// user records, each holding its name's first word and the trie heads of its first three roles.
+// Finding a user and the tries to walk is then one 64-byte slot (plus the name's tail for names
+// over 8 bytes). A name → id → record → role ids → trie heads chain was four dependent loads more;
+// at 10⁶ rules, where the tries are far larger than the CPU caches, each of them a miss.
+
+/// Where one role's trie lives in the shared slot array (`CompiledAcl.slots`): its table has
+/// `1 << bits` slots from `base` (0 bits: the role has no edges).
+struct RoleTrie {
+    var base: UInt32
+    var bits: UInt8
+    var rootInfo: UInt8
+
+    @inline(__always)
+    var mask: Int { (1 &<< Int(bits)) &- 1 }
+
+    /// `trieIndex` shift: the top `bits` bits of the product pick the slot.
+    @inline(__always)
+    var shift: UInt64 { 64 &- UInt64(bits) }
+}
+
+/// One user, or an empty slot (`flags == 0`).
+struct UserSlot {
+    /// The name's first 8 bytes (fewer: zero-padded; `count` tells "ab" from "ab\0").
+    var head: UInt64 = 0
+    /// High 32 bits of the name's `ByteHash`.
+    var tag: UInt32 = 0
+    /// In `UserTable.bytes`: the name's bytes after the first 8, and the publish prefix.
+    var restOffset: UInt32 = 0
+    var prefixOffset: UInt32 = 0
+    /// All the user's role tries, from `UserTable.tries[triesOffset]`.
+    var triesOffset: UInt32 = 0
+    var count: UInt32 = 0
+    var prefixCount: UInt32 = 0
+    var roleCount: UInt32 = 0
+    var flags: UInt8 = 0
+    /// The first three of those tries, in the slot: most users have no more roles.
+    var first = (RoleTrie(base: 0, bits: 0, rootInfo: 0), RoleTrie(base: 0, bits: 0, rootInfo: 0),
+                 RoleTrie(base: 0, bits: 0, rootInfo: 0))
+
+    static let used: UInt8 = 0x01
+    static let enabled: UInt8 = 0x02
+
+    @inline(__always)
+    var isEnabled: Bool { flags & Self.enabled != 0 }
+}
+
+/// A user as `UserTable.Builder.add` takes it.
+struct UserSource {
+    var name: [UInt8]
+    var enabled: Bool
+    var tries: [RoleTrie]
+    var prefix: [UInt8]
+}
+
+/// Frozen; owned by `CompiledAcl`, freed with `deallocate()`.
+struct UserTable {
+    let slots: UnsafeMutableBufferPointer<UserSlot>
+    let tries: UnsafeMutableBufferPointer<RoleTrie>
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    let mask: Int
+
+    /// Slots are at most 2/3 full: a miss usually ends within the next cache line.
+    static func build(_ users: [UserSource]) -> UserTable {
+        var size = 2
+        while size * 2 < users.count * 3 { size *= 2 }
+        var slots = Array(repeating: UserSlot(), count: size)
+        var tries: [RoleTrie] = []
+        var bytes: [UInt8] = []
+        let mask = size - 1
+        for user in users {
+            let (hash, head) = user.name.withUnsafeBufferPointer { (ByteHash.hash($0), ByteHash.head($0.baseAddress, $0.count)) }
+            var slot = UserSlot(head: head, tag: UInt32(truncatingIfNeeded: hash &>> 32),
+                                restOffset: UInt32(bytes.count), prefixOffset: 0, triesOffset: UInt32(tries.count),
+                                count: UInt32(user.name.count), prefixCount: UInt32(user.prefix.count),
+                                roleCount: UInt32(user.tries.count),
+                                flags: UserSlot.used | (user.enabled ? UserSlot.enabled : 0))
+            if user.name.count > 8 { bytes.append(contentsOf: user.name[8...]) }
+            slot.prefixOffset = UInt32(bytes.count)
+            bytes.append(contentsOf: user.prefix)
+            let inline = user.tries + Array(repeating: RoleTrie(base: 0, bits: 0, rootInfo: 0), count: max(0, 3 - user.tries.count))
+            slot.first = (inline[0], inline[1], inline[2])
+            tries.append(contentsOf: user.tries)
+            precondition(bytes.count < Int(UInt32.max) && tries.count < Int(UInt32.max), "user table too large")
+
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while slots[i].flags != 0 { i = (i + 1) & mask }
+            slots[i] = slot
+        }
+        return UserTable(slots: Frozen.copy(slots), tries: Frozen.copy(tries), bytes: Frozen.copy(bytes), mask: mask)
+    }
+
+    var memoryBytes: Int {
+        slots.count * MemoryLayout<UserSlot>.stride + tries.count * MemoryLayout<RoleTrie>.stride + bytes.count
+    }
+
+    func deallocate() {
+        slots.deallocate()
+        tries.deallocate()
+        bytes.deallocate()
+    }
+
+    /// The user named by the bytes, or nil.
+    @inline(__always)
+    func find(_ name: UnsafeBufferPointer<UInt8>) -> UnsafePointer<UserSlot>? {
+        let count = name.count
+        let hash = ByteHash.hash(name.baseAddress, count)
+        let head = ByteHash.head(name.baseAddress, count)
+        let tag = UInt32(truncatingIfNeeded: hash &>> 32)
+        let base = UnsafePointer(slots.baseAddress.unsafelyUnwrapped)
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = base + i
+            if slot.pointee.flags == 0 { return nil }
+            if slot.pointee.tag == tag && slot.pointee.head == head && Int(truncatingIfNeeded: slot.pointee.count) == count
+                && (count <= 8 || ByteCompare.equal(bytes.baseAddress.unsafelyUnwrapped + Int(truncatingIfNeeded: slot.pointee.restOffset),
+                                                    name.baseAddress.unsafelyUnwrapped + 8, count &- 8)) {
+                return slot
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// The trie of the user's role number `r` (0 ..< roleCount).
+    @inline(__always)
+    func trie(_ user: UnsafePointer<UserSlot>, _ r: Int) -> RoleTrie {
+        switch r {
+        case 0: return user.pointee.first.0
+        case 1: return user.pointee.first.1
+        case 2: return user.pointee.first.2
+        default: return tries[Int(truncatingIfNeeded: user.pointee.triesOffset) &+ r]
+        }
+    }
+
+    /// The user's publish prefix (empty: none). Points into this table: valid while its owner is held.
+    @inline(__always)
+    func prefix(_ user: UnsafePointer<UserSlot>) -> UnsafeBufferPointer<UInt8> {
+        guard user.pointee.prefixCount > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + Int(truncatingIfNeeded: user.pointee.prefixOffset),
+                                   count: Int(truncatingIfNeeded: user.pointee.prefixCount))
+    }
+}
