@@ -4,6 +4,8 @@
 // over 8 bytes). A name → id → record → role ids → trie heads chain was four dependent loads more;
 // at 10⁶ rules, where the tries are far larger than the CPU caches, each of them a miss.
 
+import CShim
+
 /// Where one role's trie lives in the shared slot array (`CompiledAcl.slots`): its table has
 /// `1 << bits` slots from `base` (0 bits: the role has no edges).
 struct RoleTrie {
@@ -100,15 +102,37 @@ struct UserTable {
         bytes.deallocate()
     }
 
+    /// Where the search for a name starts: its hash and first word.
+    struct Probe {
+        let hash: UInt64
+        let head: UInt64
+    }
+
+    @inline(__always)
+    static func probe(_ name: UnsafeBufferPointer<UInt8>) -> Probe {
+        Probe(hash: ByteHash.hash(name.baseAddress, name.count), head: ByteHash.head(name.baseAddress, name.count))
+    }
+
+    /// Asks for the slot where the search for `probe` starts, so that work done before `find` hides its miss.
+    @inline(__always)
+    func prefetch(_ probe: Probe) {
+        cwauth_prefetch(slots.baseAddress.unsafelyUnwrapped + (Int(truncatingIfNeeded: probe.hash) & mask))
+    }
+
     /// The user named by the bytes, or nil.
     @inline(__always)
     func find(_ name: UnsafeBufferPointer<UInt8>) -> UnsafePointer<UserSlot>? {
+        find(name, Self.probe(name))
+    }
+
+    /// `find(name)` with the name's probe already worked out.
+    @inline(__always)
+    func find(_ name: UnsafeBufferPointer<UInt8>, _ probe: Probe) -> UnsafePointer<UserSlot>? {
         let count = name.count
-        let hash = ByteHash.hash(name.baseAddress, count)
-        let head = ByteHash.head(name.baseAddress, count)
-        let tag = UInt32(truncatingIfNeeded: hash &>> 32)
+        let head = probe.head
+        let tag = UInt32(truncatingIfNeeded: probe.hash &>> 32)
         let base = UnsafePointer(slots.baseAddress.unsafelyUnwrapped)
-        var i = Int(truncatingIfNeeded: hash) & mask
+        var i = Int(truncatingIfNeeded: probe.hash) & mask
         while true {
             let slot = base + i
             if slot.pointee.flags == 0 { return nil }
