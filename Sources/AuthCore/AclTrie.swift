@@ -3,14 +3,16 @@
 // Layout. Every role gets its own trie keyed by topic level, stored as its own small open-addressing
 // hash table inside one contiguous slot array shared by all roles. An edge (parent node, level tag)
 // lives in slot s, and s *is* the child's node id, so a slot holds nothing but the edge key and the
-// child's flags (12 bytes). Level tags are ids of distinct literal level strings (interned once per
-// snapshot in `levelNames`), or one of the reserved tags for `+`, `%u`, `%c`. `#` is no edge: it is
-// a flag on the node where it hangs ("this path and everything below it").
+// child's flags (8 bytes). A table has 3/2 slots per node of its role, whatever their number, so a
+// million rules take about 25 bytes each. Level tags are ids of distinct literal level strings
+// (interned once per snapshot in `levelNames`), or one of the reserved tags for `+`, `%u`, `%c`.
+// `#` is no edge: it is a flag on the node where it hangs ("this path and everything below it").
 //
-// A check looks up the user (UserTable.swift: one slot holds the heads of the user's first tries),
+// A check asks for the user's slot (UserTable.swift: it holds the heads of the user's first tries),
 // splits and validates the topic in one pass while looking up each level's id (at most `maxDepth`
-// of them, in a stack buffer), then walks the trie of each of the user's 1–3 roles. The cost depends on the topic and on those roles' tries only, never
-// on how many other roles or rules the policy has, and a role's slots are contiguous.
+// of them, in a stack buffer), then finds the user and walks the trie of each of the user's roles.
+// The cost depends on the topic and on those roles' tries only, never on how many other roles or
+// rules the policy has, and a role's slots are contiguous.
 //
 // Semantics are those of `TopicFilter.matches` / `covers` (Topic.swift) over `ReferenceAcl`, which the
 // tests compare this against on random policies.
@@ -48,22 +50,44 @@ enum TrieNode {
     }
 }
 
-/// Edge labels besides literal level ids (which stay below `firstReserved`).
+/// Edge labels (24 bits) besides literal level ids (which stay below `firstReserved`).
 enum EdgeTag {
-    static let empty: UInt32 = .max
-    static let plus: UInt32 = .max - 1
-    static let username: UInt32 = .max - 2
-    static let clientId: UInt32 = .max - 3
-    static let firstReserved: UInt32 = .max - 7
+    static let empty: UInt32 = 0xFF_FFFF
+    static let plus: UInt32 = 0xFF_FFFE
+    static let username: UInt32 = 0xFF_FFFD
+    static let clientId: UInt32 = 0xFF_FFFC
+    static let firstReserved: UInt32 = 0xFF_FFF8
     /// A topic level that is no literal of any permission.
-    static let none: UInt32 = .max
+    static let none: UInt32 = 0xFF_FFFF
 }
 
-/// One hash-table slot = one edge = one node.
+/// One hash-table slot = one edge = one node, in one word: the parent node (bits 0–31), the child's
+/// flags (32–39) and the edge's tag (40–63). A probe compares parent and tag in one masked compare,
+/// and 8-byte slots keep a million rules' tries near the size of the CPU's last-level cache.
 struct TrieSlot {
-    var parent: UInt32
-    var tag: UInt32
-    var info: UInt8
+    var word: UInt64
+
+    static let keyMask: UInt64 = 0xFFFF_FF00_FFFF_FFFF
+    static let empty = TrieSlot(word: UInt64(EdgeTag.empty) &<< 40)
+
+    init(word: UInt64) {
+        self.word = word
+    }
+
+    init(parent: UInt32, tag: UInt32, info: UInt8) {
+        word = Self.key(parent, tag) | UInt64(info) &<< 32
+    }
+
+    @inline(__always)
+    static func key(_ parent: UInt32, _ tag: UInt32) -> UInt64 {
+        UInt64(tag) &<< 40 | UInt64(parent)
+    }
+
+    @inline(__always)
+    var info: UInt8 { UInt8(truncatingIfNeeded: word &>> 32) }
+
+    @inline(__always)
+    var isEmpty: Bool { word &>> 40 == UInt64(EdgeTag.empty) }
 }
 
 
@@ -85,10 +109,12 @@ enum AclVerdict: UInt8, Sendable {
     case allowed, unknownUser, userDisabled, noRoles, invalidTopic, noMatchingPermission
 }
 
+/// Home slot of the edge (parent, tag) in a table of `size` slots: the high half of a multiplicative
+/// hash, scaled to the size (tables are sized to their role, not to a power of two).
 @inline(__always)
-func trieIndex(_ parent: UInt32, _ tag: UInt32, shift: UInt64) -> Int {
+func trieIndex(_ parent: UInt32, _ tag: UInt32, size: UInt64) -> Int {
     let key = UInt64(parent) &<< 32 | UInt64(tag)
-    return Int(truncatingIfNeeded: (key &* ByteHash.multiplier) &>> shift)
+    return Int(truncatingIfNeeded: (((key &* ByteHash.multiplier) &>> 32) &* size) &>> 32)
 }
 
 /// Immutable after init; owns raw buffers so that a check touches memory through plain pointers
@@ -107,15 +133,22 @@ final class CompiledAcl: @unchecked Sendable {
     let usesClientId: Bool
     /// MQTT permissions compiled (valid filters, over all roles).
     let ruleCount: Int
+    /// False when the policy has more distinct topic levels than an edge tag can name
+    /// (`EdgeTag.firstReserved`, about 16.7 million): the tries are then left empty, and `Snapshot`
+    /// answers with the reference matcher instead (slower, and allocating, but right).
+    let complete: Bool
 
-    /// Slot load factor bound: tables are sized to at least `nodes * loadDenominator / loadNumerator`.
+    /// Slot load factor: a role's table has `nodes * loadDenominator / loadNumerator` slots (rounded
+    /// up), plus the slots its probe runs spill into past the end and one empty slot that ends them.
     static let loadNumerator = 2
     static let loadDenominator = 3
     /// Tries smaller than this mostly stay in the CPU caches, where prefetching costs more than it
     /// saves (measured: a few percent slower at 10⁵ rules, 5 MB; 5–20 % faster at 10⁶, 62 MB).
     static let prefetchThreshold = 16 << 20
 
-    init(acl: ReferenceAcl, users: [UserEntry], prefetchAbove: Int = CompiledAcl.prefetchThreshold) {
+    /// `levelLimit`: distinct literal levels an edge tag can name (tests lower it).
+    init(acl: ReferenceAcl, users: [UserEntry], prefetchAbove: Int = CompiledAcl.prefetchThreshold,
+         levelLimit: UInt32 = EdgeTag.firstReserved) {
         var names = ByteKeyTableBuilder()
         var slots: [TrieSlot] = []
         var heads: [RoleTrie] = []
@@ -124,9 +157,9 @@ final class CompiledAcl: @unchecked Sendable {
         var maxDepth = 0
         var usesUsername = false
         var usesClientId = false
-        var rules = 0
+        var complete = true
 
-        for role in acl.roles {
+        compile: for role in acl.roles {
             scratch.reset(expectedNodes: role.entries.reduce(1) { $0 + $1.filter.levels.count })
             for entry in role.entries {
                 let bits = TrieNode.endBits(entry.permission.operation)
@@ -150,16 +183,24 @@ final class CompiledAcl: @unchecked Sendable {
                         usesClientId = true
                     case .literal(let text):
                         (tag, kind) = (names.intern(text), TrieNode.literalChildren)
-                        precondition(tag < EdgeTag.firstReserved, "too many distinct topic levels")
+                        if tag >= levelLimit {
+                            complete = false
+                            break compile
+                        }
                     }
                     node = scratch.child(of: node, tag: tag, kind: kind)
                     depth += 1
                 }
                 scratch.info[node] |= endsInHash ? bits << 2 : bits
                 maxDepth = max(maxDepth, depth)
-                rules += 1
             }
             heads.append(scratch.layOut(into: &slots))
+        }
+        if !complete {
+            names = ByteKeyTableBuilder()
+            slots = []
+            heads = Array(repeating: .none, count: acl.roles.count)
+            maxDepth = 0
         }
 
         var sources: [UserSource] = []
@@ -178,12 +219,13 @@ final class CompiledAcl: @unchecked Sendable {
         self.maxDepth = maxDepth
         self.usesUsername = usesUsername
         self.usesClientId = usesClientId
-        self.ruleCount = rules
+        self.ruleCount = acl.roles.reduce(0) { $0 + $1.entries.count }
+        self.complete = complete
     }
 
     deinit {
         levelNames.deallocate()
-        slots.deallocate()
+        Frozen.free(slots)
         users.deallocate()
     }
 
@@ -194,7 +236,7 @@ final class CompiledAcl: @unchecked Sendable {
 
     var nodeCount: Int {
         var count = 0
-        for slot in slots where slot.tag != EdgeTag.empty { count += 1 }
+        for slot in slots where !slot.isEmpty { count += 1 }
         return count + roleCount
     }
 
@@ -432,8 +474,7 @@ final class CompiledAcl: @unchecked Sendable {
 struct TrieWalk {
     private let allSlots: UnsafePointer<TrieSlot>
     private var slots: UnsafePointer<TrieSlot>
-    private var mask = 0
-    private var shift: UInt64 = 63
+    private var size: UInt64 = 0
     let levels: UnsafePointer<LevelInfo>
     /// Levels of the topic / filter (only the first `maxDepth` are described).
     let count: Int
@@ -455,8 +496,7 @@ struct TrieWalk {
     @inline(__always)
     mutating func enter(_ role: RoleTrie) {
         slots = allSlots + Int(truncatingIfNeeded: role.base)
-        mask = role.mask
-        shift = role.shift
+        size = UInt64(role.size)
     }
 
     /// Asks for the slots a walk of `role` probes first: the topic's own literal path and the '+'
@@ -466,28 +506,29 @@ struct TrieWalk {
     @inline(__always)
     func prefetch(_ role: RoleTrie, described: Int) {
         let slots = allSlots + Int(truncatingIfNeeded: role.base)
-        let mask = role.mask
-        let shift = role.shift
+        let size = UInt64(role.size)
         var parent = TrieNode.root
         for depth in 0..<described {
-            cwauth_prefetch(slots + (trieIndex(parent, EdgeTag.plus, shift: shift) & mask))
+            cwauth_prefetch(slots + trieIndex(parent, EdgeTag.plus, size: size))
             let id = levels[depth].id
             if id == EdgeTag.none { return }
-            let i = trieIndex(parent, id, shift: shift) & mask
+            let i = trieIndex(parent, id, size: size)
             cwauth_prefetch(slots + i)
             parent = UInt32(truncatingIfNeeded: i)
         }
     }
 
-    /// Slot of the edge (parent, tag) in the current role's table, or -1.
+    /// Slot of the edge (parent, tag) in the current role's table, or -1. Probes never wrap: a
+    /// table's spilled runs and the empty slot that ends them follow it.
     @inline(__always)
     func child(_ parent: UInt32, _ tag: UInt32) -> Int {
-        var i = trieIndex(parent, tag, shift: shift) & mask
+        let want = TrieSlot.key(parent, tag)
+        var i = trieIndex(parent, tag, size: size)
         while true {
-            let slot = slots[i]
-            if slot.tag == tag && slot.parent == parent { return i }
-            if slot.tag == EdgeTag.empty { return -1 }
-            i = (i &+ 1) & mask
+            let word = slots[i].word
+            if word & TrieSlot.keyMask == want { return i }
+            if word &>> 40 == UInt64(EdgeTag.empty) { return -1 }
+            i &+= 1
         }
     }
 
@@ -631,7 +672,7 @@ struct TrieScratch {
     /// The child of `node` along `tag`, created (and the parent flagged with `kind`) when new.
     mutating func child(of node: Int, tag edge: UInt32, kind: UInt8) -> Int {
         let key = UInt64(node) << 32 | UInt64(edge)
-        var i = trieIndex(UInt32(node), edge, shift: 32) & mask
+        var i = Int(truncatingIfNeeded: (key &* ByteHash.multiplier) &>> 32) & mask
         while values[i] != 0 {
             if keys[i] == key { return Int(values[i]) }
             i = (i + 1) & mask
@@ -648,31 +689,30 @@ struct TrieScratch {
     }
 
     /// Appends this role's table to `slots`: the slot an edge lands in becomes the child's node id.
+    /// A probe run that reaches the end of the table goes on into slots appended after it (never
+    /// wrapping), and the table ends with an empty slot, so a lookup stops within it.
     mutating func layOut(into slots: inout [TrieSlot]) -> RoleTrie {
         let nodes = parent.count - 1
-        precondition(slots.count < Int(UInt32.max), "tries too large")
-        guard nodes > 0 else { return RoleTrie(base: UInt32(slots.count), bits: 0, rootInfo: info[0]) }
-        var size = 2
-        var bits = 1
-        while size * CompiledAcl.loadNumerator < nodes * CompiledAcl.loadDenominator {
-            size *= 2
-            bits += 1
-        }
-        let shift = UInt64(64 - bits)
+        guard nodes > 0 else { return RoleTrie(base: UInt32(slots.count), size: 0, rootInfo: info[0]) }
+        let size = (nodes * CompiledAcl.loadDenominator + CompiledAcl.loadNumerator - 1) / CompiledAcl.loadNumerator
         let base = slots.count
-        let mask = size - 1
-        slots.append(contentsOf: repeatElement(TrieSlot(parent: 0, tag: EdgeTag.empty, info: 0), count: size))
+        slots.append(contentsOf: repeatElement(TrieSlot.empty, count: size))
         slotOf.removeAll(keepingCapacity: true)
         slotOf.append(TrieNode.root)
         for node in 1...nodes {
             let parentSlot = slotOf[Int(parent[node])]
             let edge = tag[node]
-            var i = trieIndex(parentSlot, edge, shift: shift) & mask
-            while slots[base + i].tag != EdgeTag.empty { i = (i + 1) & mask }
-            slots[base + i] = TrieSlot(parent: parentSlot, tag: edge, info: info[node])
-            slotOf.append(UInt32(i))
+            var i = base + trieIndex(parentSlot, edge, size: UInt64(size))
+            while !slots[i].isEmpty {
+                i += 1
+                if i == slots.count { slots.append(.empty) }
+            }
+            slots[i] = TrieSlot(parent: parentSlot, tag: edge, info: info[node])
+            slotOf.append(UInt32(i - base))
         }
-        return RoleTrie(base: UInt32(base), bits: UInt8(bits), rootInfo: info[0])
+        if !slots[slots.count - 1].isEmpty { slots.append(.empty) }
+        precondition(slots.count < Int(UInt32.max), "tries too large")
+        return RoleTrie(base: UInt32(base), size: UInt32(size), rootInfo: info[0])
     }
 }
 

@@ -59,6 +59,7 @@ public final class BrokerCore: Sendable {
                                  authenticator: Authenticator(ttlSeconds: options.authCacheSeconds),
                                  gate: RegistryGate(limits: Self.limits(options))))
         log(.notice, "loaded \(snapshot.users.count) users, \(snapshot.roleNames.count) roles from \(options.databasePath)")
+        Self.warnIfNotCompiled(snapshot, log)
     }
 
     static func limits(_ options: PluginOptions) -> RegistryGate.Limits {
@@ -303,9 +304,15 @@ public final class BrokerCore: Sendable {
         if case .failing = state.health { log(.notice, "database \(state.options.databasePath) is readable again") }
         state.health = .ok
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
+        Self.warnIfNotCompiled(fresh, log)
         let kicks = old.usersToKick(after: fresh)
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
         return kicks
+    }
+
+    private static func warnIfNotCompiled(_ snapshot: Snapshot, _ log: Logger) {
+        guard !snapshot.isCompiled else { return }
+        log(.warning, "the policy has more than \(EdgeTag.firstReserved) distinct topic levels: ACL checks use the slow reference matcher")
     }
 
     /// A build thread runs this library's code: it must be over before the plugin is unloaded.

@@ -298,8 +298,7 @@ struct ByteKeyTableBuilder {
         // At most half full, so misses stop early.
         var size = 2
         while size < spans.count * 2 { size *= 2 }
-        let entries = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: size)
-        entries.initialize(repeating: 0)
+        var entries = [UInt64](repeating: 0, count: size)
         let mask = size - 1
         for (id, h) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: h) & mask
@@ -313,7 +312,7 @@ struct ByteKeyTableBuilder {
                           head: ByteHash.head(arena.baseAddress.map { $0 + span.offset }, span.count))
             }
         }
-        return ByteKeyTable(bytes: Frozen.copy(bytes), keys: Frozen.copy(keys), entries: entries, mask: mask)
+        return ByteKeyTable(bytes: Frozen.copy(bytes), keys: Frozen.copy(keys), entries: Frozen.copy(entries), mask: mask)
     }
 }
 
@@ -332,9 +331,9 @@ struct ByteKeyTable {
     }
 
     func deallocate() {
-        bytes.deallocate()
-        keys.deallocate()
-        entries.deallocate()
+        Frozen.free(bytes)
+        Frozen.free(keys)
+        Frozen.free(entries)
     }
 
     @inline(__always)
@@ -393,11 +392,31 @@ struct ByteKeyTable {
     }
 }
 
-/// Raw copies of build-time arrays, freed by their owner.
+/// Raw copies of build-time arrays of plain values, freed by their owner with `free`.
 enum Frozen {
+    /// A copy this large is aligned to, and asks the kernel to back it with, 2 MB pages. A check
+    /// touches a few random slots of tries that reach tens of MB; with 4 KB pages each touch would
+    /// also miss the TLB and walk the page tables.
+    static let hugePageBytes = 2 << 20
+
     static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+        let bytes = max(array.count, 1) * MemoryLayout<T>.stride
+        var raw: UnsafeMutableRawPointer?
+        if bytes >= hugePageBytes {
+            let rounded = (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes
+            if posix_memalign(&raw, hugePageBytes, rounded) == 0, let raw {
+                _ = madvise(raw, rounded, MADV_HUGEPAGE)  // a hint: without it, 4 KB pages
+            }
+        } else {
+            raw = malloc(bytes)
+        }
+        guard let raw else { fatalError("cwauth: out of memory (\(bytes) bytes for the compiled policy)") }
+        let buffer = UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: max(array.count, 1)), count: array.count)
         _ = buffer.initialize(fromContentsOf: array)
-        return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+        return buffer
+    }
+
+    static func free<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+        Glibc.free(buffer.baseAddress)
     }
 }

@@ -14,8 +14,9 @@ public final class Snapshot: Sendable {
         self.init(policy: policy, version: version, prefetchAbove: CompiledAcl.prefetchThreshold)
     }
 
-    /// `prefetchAbove`: see `CompiledAcl.prefetchThreshold` (tests lower it to run that path on small policies).
-    init(policy: Policy, version: Int64, prefetchAbove: Int) {
+    /// `prefetchAbove`: see `CompiledAcl.prefetchThreshold`, `levelLimit`: see `CompiledAcl.complete`
+    /// (tests lower them to run those paths on small policies).
+    init(policy: Policy, version: Int64, prefetchAbove: Int, levelLimit: UInt32 = EdgeTag.firstReserved) {
         self.version = version
         self.registry = policy.registry
         var roleIndex: [String: Int] = [:]
@@ -29,7 +30,7 @@ public final class Snapshot: Sendable {
         self.users = users
         let acl = ReferenceAcl(roles: policy.roles)
         self.acl = acl
-        self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove)
+        self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove, levelLimit: levelLimit)
     }
 
     public static let empty = Snapshot(policy: Policy(users: [], roles: [], registry: RegistryWindow(openUntil: 0)))
@@ -65,14 +66,33 @@ public final class Snapshot: Sendable {
     /// Same answer as `decide(...).isAllowed` on prefix + topic; no allocation, no SQLite, no String.
     public func brokerAllows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                              topic: UnsafeBufferPointer<UInt8>, access: Access) -> Bool {
-        compiled.verdict(username: username, clientId: clientId, topic: topic, access: access) == .allowed
+        guard compiled.complete else {
+            var full = access == .write ? users[Self.text(username)]?.publishPrefix ?? "" : ""
+            full += Self.text(topic)
+            return decide(username: Self.text(username), clientId: Self.text(clientId), topic: full, access: access).isAllowed
+        }
+        return compiled.verdict(username: username, clientId: clientId, topic: topic, access: access) == .allowed
     }
 
     /// Broker hot path for SUBSCRIBE (`$share/GROUP/` stripped first): same answer as
     /// `decideSubscribe(...).isAllowed` on the stripped filter.
     public func brokerAllowsSubscribe(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                                       filter: UnsafeBufferPointer<UInt8>) -> Bool {
-        compiled.subscribeVerdict(username: username, clientId: clientId, filter: filter) == .allowed
+        guard compiled.complete else {
+            return decideSubscribe(username: Self.text(username), clientId: Self.text(clientId),
+                                   filter: Self.text(CompiledAcl.stripSharePrefix(filter))).isAllowed
+        }
+        return compiled.subscribeVerdict(username: username, clientId: clientId, filter: filter) == .allowed
+    }
+
+    /// Whether the hot path runs on the compiled tries; false for a policy too large for them (see
+    /// `CompiledAcl.complete`), which is then checked by the reference matcher.
+    public var isCompiled: Bool { compiled.complete }
+
+    /// Bytes as a String for the reference matcher. Mosquitto passes only valid UTF-8 here (MQTT
+    /// requires it of usernames, client ids and topics).
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
     }
 
     /// Runs `body` on the user's publish prefix, or returns nil when the user has none: the broker's

@@ -6,19 +6,14 @@
 
 import CShim
 
-/// Where one role's trie lives in the shared slot array (`CompiledAcl.slots`): its table has
-/// `1 << bits` slots from `base` (0 bits: the role has no edges).
+/// Where one role's trie lives in the shared slot array (`CompiledAcl.slots`): its table hashes
+/// edges into `size` slots from `base` (0: the role has no edges); the root's flags are here.
 struct RoleTrie {
     var base: UInt32
-    var bits: UInt8
+    var size: UInt32
     var rootInfo: UInt8
 
-    @inline(__always)
-    var mask: Int { (1 &<< Int(bits)) &- 1 }
-
-    /// `trieIndex` shift: the top `bits` bits of the product pick the slot.
-    @inline(__always)
-    var shift: UInt64 { 64 &- UInt64(bits) }
+    static let none = RoleTrie(base: 0, size: 0, rootInfo: 0)
 }
 
 /// One user, or an empty slot (`flags == 0`).
@@ -27,18 +22,19 @@ struct UserSlot {
     var head: UInt64 = 0
     /// High 32 bits of the name's `ByteHash`.
     var tag: UInt32 = 0
-    /// In `UserTable.bytes`: the name's bytes after the first 8, and the publish prefix.
+    /// In `UserTable.bytes`: the name's bytes after the first 8, then the publish prefix.
     var restOffset: UInt32 = 0
-    var prefixOffset: UInt32 = 0
     /// All the user's role tries, from `UserTable.tries[triesOffset]`.
     var triesOffset: UInt32 = 0
     var count: UInt32 = 0
     var prefixCount: UInt32 = 0
     var roleCount: UInt32 = 0
     var flags: UInt8 = 0
-    /// The first three of those tries, in the slot: most users have no more roles.
-    var first = (RoleTrie(base: 0, bits: 0, rootInfo: 0), RoleTrie(base: 0, bits: 0, rootInfo: 0),
-                 RoleTrie(base: 0, bits: 0, rootInfo: 0))
+    /// The first three of those tries, in the slot (most users have no more roles), as three
+    /// columns so that the slot stays within 64 bytes.
+    var firstRootInfo: (UInt8, UInt8, UInt8) = (0, 0, 0)
+    var firstBase: (UInt32, UInt32, UInt32) = (0, 0, 0)
+    var firstSize: (UInt32, UInt32, UInt32) = (0, 0, 0)
 
     static let used: UInt8 = 0x01
     static let enabled: UInt8 = 0x02
@@ -73,15 +69,16 @@ struct UserTable {
         for user in users {
             let (hash, head) = user.name.withUnsafeBufferPointer { (ByteHash.hash($0), ByteHash.head($0.baseAddress, $0.count)) }
             var slot = UserSlot(head: head, tag: UInt32(truncatingIfNeeded: hash &>> 32),
-                                restOffset: UInt32(bytes.count), prefixOffset: 0, triesOffset: UInt32(tries.count),
+                                restOffset: UInt32(bytes.count), triesOffset: UInt32(tries.count),
                                 count: UInt32(user.name.count), prefixCount: UInt32(user.prefix.count),
                                 roleCount: UInt32(user.tries.count),
                                 flags: UserSlot.used | (user.enabled ? UserSlot.enabled : 0))
             if user.name.count > 8 { bytes.append(contentsOf: user.name[8...]) }
-            slot.prefixOffset = UInt32(bytes.count)
             bytes.append(contentsOf: user.prefix)
-            let inline = user.tries + Array(repeating: RoleTrie(base: 0, bits: 0, rootInfo: 0), count: max(0, 3 - user.tries.count))
-            slot.first = (inline[0], inline[1], inline[2])
+            let inline = user.tries + Array(repeating: RoleTrie.none, count: max(0, 3 - user.tries.count))
+            slot.firstRootInfo = (inline[0].rootInfo, inline[1].rootInfo, inline[2].rootInfo)
+            slot.firstBase = (inline[0].base, inline[1].base, inline[2].base)
+            slot.firstSize = (inline[0].size, inline[1].size, inline[2].size)
             tries.append(contentsOf: user.tries)
             precondition(bytes.count < Int(UInt32.max) && tries.count < Int(UInt32.max), "user table too large")
 
@@ -97,9 +94,9 @@ struct UserTable {
     }
 
     func deallocate() {
-        slots.deallocate()
-        tries.deallocate()
-        bytes.deallocate()
+        Frozen.free(slots)
+        Frozen.free(tries)
+        Frozen.free(bytes)
     }
 
     /// Where the search for a name starts: its hash and first word.
@@ -148,10 +145,11 @@ struct UserTable {
     /// The trie of the user's role number `r` (0 ..< roleCount).
     @inline(__always)
     func trie(_ user: UnsafePointer<UserSlot>, _ r: Int) -> RoleTrie {
+        let slot = user.pointee
         switch r {
-        case 0: return user.pointee.first.0
-        case 1: return user.pointee.first.1
-        case 2: return user.pointee.first.2
+        case 0: return RoleTrie(base: slot.firstBase.0, size: slot.firstSize.0, rootInfo: slot.firstRootInfo.0)
+        case 1: return RoleTrie(base: slot.firstBase.1, size: slot.firstSize.1, rootInfo: slot.firstRootInfo.1)
+        case 2: return RoleTrie(base: slot.firstBase.2, size: slot.firstSize.2, rootInfo: slot.firstRootInfo.2)
         default: return tries[Int(truncatingIfNeeded: user.pointee.triesOffset) &+ r]
         }
     }
@@ -160,7 +158,8 @@ struct UserTable {
     @inline(__always)
     func prefix(_ user: UnsafePointer<UserSlot>) -> UnsafeBufferPointer<UInt8> {
         guard user.pointee.prefixCount > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + Int(truncatingIfNeeded: user.pointee.prefixOffset),
+        let nameRest = max(Int(truncatingIfNeeded: user.pointee.count) &- 8, 0)
+        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + (Int(truncatingIfNeeded: user.pointee.restOffset) &+ nameRest),
                                    count: Int(truncatingIfNeeded: user.pointee.prefixCount))
     }
 }

@@ -378,6 +378,49 @@ private struct Fuzz {
         #expect(s.brokerAllows(username: "root", clientId: "c", topic: String(long.dropFirst()), access: .read))
     }
 
+    /// A policy with more distinct topic levels than an edge tag can name is not compiled; the broker
+    /// path then answers with the reference matcher, and still gives its answers (limit lowered to 2).
+    @Test func policyTooLargeToCompileIsCheckedByTheReferenceMatcher() {
+        var fuzz = Fuzz(rng: SeededGenerator(state: 99))
+        var cases = 0
+        var allowed = 0
+        var uncompiled = 0
+        var mismatches: [String] = []
+        for _ in 0..<200 {
+            let (roles, users) = fuzz.policy()
+            let snap = Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)),
+                                version: 0, prefetchAbove: CompiledAcl.prefetchThreshold, levelLimit: 2)
+            let literals = Set(roles.flatMap { $0.permissions.filter { $0.context == .mqtt }.compactMap { try? TopicFilter(validating: $0.resource) } }
+                .flatMap { $0.levels.compactMap { if case .literal(let text) = $0 { text } else { nil } } })
+            #expect(snap.isCompiled == (literals.count <= 2), "literals \(literals)")
+            if !snap.isCompiled { uncompiled += 1 }
+            let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
+            for _ in 0..<40 {
+                let name = fuzz.pick(Fuzz.usernames)
+                let client = fuzz.pick(Fuzz.clientIds)
+                let topic = fuzz.topic()
+                let filter = fuzz.filter()
+                let prefixed = ((prefixes[name] ?? nil) ?? "") + topic
+                let checks = [
+                    ("read \(topic)", snap.decide(username: name, clientId: client, topic: topic, access: .read).isAllowed,
+                     snap.brokerAllows(username: name, clientId: client, topic: topic, access: .read)),
+                    ("write \(prefixed)", snap.decide(username: name, clientId: client, topic: prefixed, access: .write).isAllowed,
+                     snap.brokerAllows(username: name, clientId: client, topic: topic, access: .write)),
+                    ("subscribe \(filter)", snap.decideSubscribe(username: name, clientId: client,
+                                                                 filter: BrokerCore.stripSharePrefix(filter)).isAllowed,
+                     snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)),
+                ]
+                for (what, want, got) in checks {
+                    cases += 1
+                    if want { allowed += 1 }
+                    if want != got && mismatches.count < 10 { mismatches.append("\(what) user \(name): reference \(want), broker \(got)") }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+        #expect(uncompiled > 100 && allowed > 1_000, "uncompiled \(uncompiled), allowed \(allowed) of \(cases)")
+    }
+
     /// Every role of a user counts, the fourth and later ones too (kept outside the user's slot), and
     /// names that share their first 8 bytes and length are told apart by the rest.
     @Test func manyRolesAndLongNames() {
