@@ -109,12 +109,18 @@ enum AclVerdict: UInt8, Sendable {
     case allowed, unknownUser, userDisabled, noRoles, invalidTopic, noMatchingPermission
 }
 
-/// Home slot of the edge (parent, tag) in a table of `size` slots: the high half of a multiplicative
-/// hash, scaled to the size (tables are sized to their role, not to a power of two).
+/// 32-bit hash of the edge (parent, tag): the high half of a multiplicative hash.
+@inline(__always)
+func edgeHash(_ parent: UInt32, _ tag: UInt32) -> UInt64 {
+    let key = UInt64(parent) &<< 32 | UInt64(tag)
+    return (key &* ByteHash.multiplier) &>> 32
+}
+
+/// Home slot of the edge (parent, tag) in a table of `size` slots: its hash scaled to the size
+/// (tables are sized to their role, not to a power of two).
 @inline(__always)
 func trieIndex(_ parent: UInt32, _ tag: UInt32, size: UInt64) -> Int {
-    let key = UInt64(parent) &<< 32 | UInt64(tag)
-    return Int(truncatingIfNeeded: (((key &* ByteHash.multiplier) &>> 32) &* size) &>> 32)
+    Int(truncatingIfNeeded: (edgeHash(parent, tag) &* size) &>> 32)
 }
 
 /// Immutable after init; owns raw buffers so that a check touches memory through plain pointers
@@ -243,8 +249,8 @@ final class CompiledAcl: @unchecked Sendable {
     // MARK: - checks
 
     @inline(__always)
-    private func lookUpUser(_ username: UnsafeBufferPointer<UInt8>) -> (AclVerdict, UnsafePointer<UserSlot>?) {
-        guard let user = users.find(username) else { return (.unknownUser, nil) }
+    private func lookUpUser(_ username: UnsafeBufferPointer<UInt8>, _ probe: UserTable.Probe) -> (AclVerdict, UnsafePointer<UserSlot>?) {
+        guard let user = users.find(username, probe) else { return (.unknownUser, nil) }
         if !user.pointee.isEnabled { return (.userDisabled, user) }
         if user.pointee.roleCount == 0 { return (.noRoles, user) }
         return (.allowed, user)
@@ -358,9 +364,8 @@ final class CompiledAcl: @unchecked Sendable {
             var levelCount = topic.count > 0 && topic.count <= TopicSyntax.maxBytes
                 ? describeLevels(of: topic, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
 
-            guard let user = users.find(username, probe) else { return .unknownUser }
-            if !user.pointee.isEnabled { return .userDisabled }
-            if user.pointee.roleCount == 0 { return .noRoles }
+            let (found, user) = lookUpUser(username, probe)
+            guard found == .allowed, let user else { return found }
             let prefix = access == .write ? users.prefix(user) : UnsafeBufferPointer(start: nil, count: 0)
             let seq = ByteSeq(prefix, topic)
             if !prefix.isEmpty {
@@ -391,7 +396,7 @@ final class CompiledAcl: @unchecked Sendable {
     /// `$share/GROUP/` is stripped first.
     func subscribeVerdict(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                           filter rawFilter: UnsafeBufferPointer<UInt8>) -> AclVerdict {
-        let (found, user) = lookUpUser(username)
+        let (found, user) = lookUpUser(username, UserTable.probe(username))
         guard found == .allowed, let user else { return found }
         let filter = Self.stripSharePrefix(rawFilter)
         let total = filter.count
@@ -525,9 +530,9 @@ struct TrieWalk {
         let want = TrieSlot.key(parent, tag)
         var i = trieIndex(parent, tag, size: size)
         while true {
-            let word = slots[i].word
-            if word & TrieSlot.keyMask == want { return i }
-            if word &>> 40 == UInt64(EdgeTag.empty) { return -1 }
+            let slot = slots[i]
+            if slot.word & TrieSlot.keyMask == want { return i }
+            if slot.isEmpty { return -1 }
             i &+= 1
         }
     }
@@ -672,7 +677,7 @@ struct TrieScratch {
     /// The child of `node` along `tag`, created (and the parent flagged with `kind`) when new.
     mutating func child(of node: Int, tag edge: UInt32, kind: UInt8) -> Int {
         let key = UInt64(node) << 32 | UInt64(edge)
-        var i = Int(truncatingIfNeeded: (key &* ByteHash.multiplier) &>> 32) & mask
+        var i = Int(truncatingIfNeeded: edgeHash(UInt32(node), edge)) & mask
         while values[i] != 0 {
             if keys[i] == key { return Int(values[i]) }
             i = (i + 1) & mask

@@ -67,9 +67,9 @@ public final class Snapshot: Sendable {
     public func brokerAllows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                              topic: UnsafeBufferPointer<UInt8>, access: Access) -> Bool {
         guard compiled.complete else {
-            var full = access == .write ? users[Self.text(username)]?.publishPrefix ?? "" : ""
-            full += Self.text(topic)
-            return decide(username: Self.text(username), clientId: Self.text(clientId), topic: full, access: access).isAllowed
+            let name = Self.text(username)
+            let prefix = access == .write ? users[name]?.publishPrefix ?? "" : ""
+            return decide(username: name, clientId: Self.text(clientId), topic: prefix + Self.text(topic), access: access).isAllowed
         }
         return compiled.verdict(username: username, clientId: clientId, topic: topic, access: access) == .allowed
     }

@@ -67,8 +67,8 @@ struct UserTable {
         var bytes: [UInt8] = []
         let mask = size - 1
         for user in users {
-            let (hash, head) = user.name.withUnsafeBufferPointer { (ByteHash.hash($0), ByteHash.head($0.baseAddress, $0.count)) }
-            var slot = UserSlot(head: head, tag: UInt32(truncatingIfNeeded: hash &>> 32),
+            let probe = user.name.withUnsafeBufferPointer { Self.probe($0) }
+            var slot = UserSlot(head: probe.head, tag: probe.tag,
                                 restOffset: UInt32(bytes.count), triesOffset: UInt32(tries.count),
                                 count: UInt32(user.name.count), prefixCount: UInt32(user.prefix.count),
                                 roleCount: UInt32(user.tries.count),
@@ -82,7 +82,7 @@ struct UserTable {
             tries.append(contentsOf: user.tries)
             precondition(bytes.count < Int(UInt32.max) && tries.count < Int(UInt32.max), "user table too large")
 
-            var i = Int(truncatingIfNeeded: hash) & mask
+            var i = Int(truncatingIfNeeded: probe.hash) & mask
             while slots[i].flags != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
@@ -103,6 +103,10 @@ struct UserTable {
     struct Probe {
         let hash: UInt64
         let head: UInt64
+
+        /// What a slot keeps of the hash (`UserSlot.tag`).
+        @inline(__always)
+        var tag: UInt32 { UInt32(truncatingIfNeeded: hash &>> 32) }
     }
 
     @inline(__always)
@@ -127,7 +131,7 @@ struct UserTable {
     func find(_ name: UnsafeBufferPointer<UInt8>, _ probe: Probe) -> UnsafePointer<UserSlot>? {
         let count = name.count
         let head = probe.head
-        let tag = UInt32(truncatingIfNeeded: probe.hash &>> 32)
+        let tag = probe.tag
         let base = UnsafePointer(slots.baseAddress.unsafelyUnwrapped)
         var i = Int(truncatingIfNeeded: probe.hash) & mask
         while true {
