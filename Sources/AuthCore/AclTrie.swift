@@ -126,7 +126,7 @@ func trieIndex(_ parent: UInt32, _ tag: UInt32, size: UInt64) -> Int {
 /// Immutable after init; owns raw buffers so that a check touches memory through plain pointers
 /// (no retains, no bounds checks, no copy-on-write checks). Safe to share across threads.
 final class CompiledAcl: @unchecked Sendable {
-    let levelNames: ByteKeyTable
+    let levelNames: LevelTable
     let slots: UnsafeMutableBufferPointer<TrieSlot>
     /// Roles compiled (each has its trie, possibly empty).
     let roleCount: Int
@@ -155,7 +155,7 @@ final class CompiledAcl: @unchecked Sendable {
     /// `levelLimit`: distinct literal levels an edge tag can name (tests lower it).
     init(acl: ReferenceAcl, users: [UserEntry], prefetchAbove: Int = CompiledAcl.prefetchThreshold,
          levelLimit: UInt32 = EdgeTag.firstReserved) {
-        var names = ByteKeyTableBuilder()
+        var names = LevelTableBuilder()
         var slots: [TrieSlot] = []
         var heads: [RoleTrie] = []
         heads.reserveCapacity(acl.roles.count)
@@ -203,7 +203,7 @@ final class CompiledAcl: @unchecked Sendable {
             heads.append(scratch.layOut(into: &slots))
         }
         if !complete {
-            names = ByteKeyTableBuilder()
+            names = LevelTableBuilder()
             slots = []
             heads = Array(repeating: .none, count: acl.roles.count)
             maxDepth = 0
@@ -261,48 +261,60 @@ final class CompiledAcl: @unchecked Sendable {
     @inline(__always)
     private func describe(_ seq: ByteSeq, from start: Int, to end: Int, username: UnsafeBufferPointer<UInt8>?,
                           clientId: UnsafeBufferPointer<UInt8>?) -> LevelInfo {
-        let id = levelNames.find(seq, from: start, to: end)
         var flags: UInt8 = 0
         if let username, seq.equals(from: start, to: end, username) { flags |= LevelInfo.equalsUsername }
         if let clientId, seq.equals(from: start, to: end, clientId) { flags |= LevelInfo.equalsClientId }
-        return LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags)
+        return LevelInfo(id: levelNames.find(seq, from: start, to: end), flags: flags)
     }
 
     /// Splits a topic name at '/', validating it (no NUL, '+', '#'), and describes its first
     /// `maxDepth` levels into `levels`. Returns the number of levels, or 0 when the topic is invalid.
-    /// Word-at-a-time: this and the trie walk are the whole cost of a delivery check.
+    /// This and the trie walk are the whole cost of a delivery check, so it reads a word at a time:
+    /// a level of at most 16 bytes is found, checked and looked up from the two words it is read in.
     @inline(__always)
     private func describeLevels(of topic: UnsafeBufferPointer<UInt8>, into levels: UnsafeMutablePointer<LevelInfo>,
                                 username: UnsafeBufferPointer<UInt8>?, clientId: UnsafeBufferPointer<UInt8>?) -> Int {
         guard let base = topic.baseAddress else { return 0 }
         let count = topic.count
         var levelCount = 0
-        var levelStart = 0
-        var i = 0
+        var start = 0
         while true {
-            i = ByteScan.firstBelow0x30(base, from: i, count: count)
-            let atEnd = i == count
-            if atEnd || base[i] == TopicSyntax.slash {
-                if levelCount < maxDepth {
-                    let length = i &- levelStart
-                    let (hash, head) = ByteHash.hashAndHead(slice: base, from: levelStart, to: i, count: count)
-                    let id = levelNames.find(base + levelStart, length, hash: hash, head: head)
-                    var flags: UInt8 = 0
-                    if let username, username.count == length, ByteCompare.equal(base + levelStart, username.baseAddress, length) {
-                        flags |= LevelInfo.equalsUsername
-                    }
-                    if let clientId, clientId.count == length, ByteCompare.equal(base + levelStart, clientId.baseAddress, length) {
-                        flags |= LevelInfo.equalsClientId
-                    }
-                    (levels + levelCount).initialize(to: LevelInfo(id: id < 0 ? EdgeTag.none : UInt32(truncatingIfNeeded: id), flags: flags))
-                }
-                levelCount &+= 1
-                if atEnd { return levelCount }
-                levelStart = i &+ 1
-            } else if base[i] == TopicSyntax.nul || base[i] == TopicSyntax.plus || base[i] == TopicSyntax.hash {
-                return 0
+            // The level's first two words, read up to its end or its first other byte below 0x30.
+            var head = ByteScan.word(base, at: start, count: count)
+            var tail: UInt64 = 0
+            var stops = ByteScan.below0x30(head)
+            var end: Int
+            if stops != 0 {
+                end = start &+ stops.trailingZeroBitCount &>> 3
+                head &= ByteScan.lowBytes(end &- start)
+            } else {
+                tail = ByteScan.word(base, at: start &+ 8, count: count)
+                stops = ByteScan.below0x30(tail)
+                end = start &+ (stops == 0 ? 16 : 8 &+ stops.trailingZeroBitCount &>> 3)
+                if stops != 0 { tail &= ByteScan.lowBytes(end &- start &- 8) }
             }
-            i &+= 1
+            if end != count && base[end] != TopicSyntax.slash {
+                // Longer than 16 bytes, or a byte such as '-' or '.' on the way (or an invalid one).
+                end = ByteScan.levelEnd(base, from: end, count: count)
+                if end < 0 { return 0 }
+                head = ByteHash.head(base + start, end &- start)
+                tail = ByteHash.head(base + (start &+ 8), end &- start &- 8)
+            }
+            if levelCount < maxDepth {
+                let id = levelNames.find(head: head, tail: tail, base + start, end &- start)
+                let length = end &- start
+                var flags: UInt8 = 0
+                if let username, username.count == length, ByteCompare.equal(base + start, username.baseAddress, length) {
+                    flags |= LevelInfo.equalsUsername
+                }
+                if let clientId, clientId.count == length, ByteCompare.equal(base + start, clientId.baseAddress, length) {
+                    flags |= LevelInfo.equalsClientId
+                }
+                (levels + levelCount).initialize(to: LevelInfo(id: id, flags: flags))
+            }
+            levelCount &+= 1
+            if end == count { return levelCount }
+            start = end &+ 1
         }
     }
 

@@ -1,7 +1,7 @@
-// Byte-keyed lookups for the ACL hot path: hashing and comparing raw UTF-8 slices, a virtual
-// "prefix + topic" byte sequence, and a frozen open-addressing table from byte strings to dense
-// ids. Nothing here allocates once built, and nothing ever turns bytes into a String: MQTT compares
-// topics and usernames as bytes (see Topic.swift's header on why String == is not that).
+// Byte-level tools for the ACL hot path: hashing, scanning and comparing raw UTF-8 slices, a
+// virtual "prefix + topic" byte sequence, and frozen raw copies of build-time arrays. Nothing here
+// allocates, and nothing ever turns bytes into a String: MQTT compares topics and usernames as
+// bytes (see Topic.swift's header on why String == is not that).
 
 #if canImport(Glibc)
 import Glibc
@@ -41,15 +41,9 @@ enum ByteHash {
         }
         let rest = count &- i
         if rest > 0 {
-            var word: UInt64 = 0
-            if count >= 8 {
-                // The last 8 bytes, shifted so that only the `rest` unread ones remain.
-                word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
-                    &>> UInt64(8 &* (8 &- rest))
-            } else {
-                for j in 0..<rest { word |= UInt64(base[i &+ j]) &<< UInt64(8 &* j) }
-            }
-            h = mix(h, word)
+            // The last 8 bytes, shifted so that only the `rest` unread ones remain (or all of a short key).
+            h = mix(h, count >= 8 ? UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+                &>> UInt64(8 &* (8 &- rest)) : head(base, rest))
         }
         return finish(h, count: count)
     }
@@ -62,34 +56,16 @@ enum ByteHash {
     @inline(__always)
     static func head(_ base: UnsafePointer<UInt8>?, _ count: Int) -> UInt64 {
         guard count > 0, let base else { return 0 }
-        if count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
-        var word: UInt64 = 0
-        for j in 0..<count { word |= UInt64(base[j]) &<< UInt64(8 &* j) }
-        return word
-    }
-
-    /// `hash` and `head` of the slice `base[start..<end]` of the buffer `base[0..<count]`. A slice
-    /// shorter than a word is read as one word of the enclosing buffer (a topic's levels are mostly
-    /// short), so only a buffer shorter than 8 bytes is read byte by byte.
-    @inline(__always)
-    static func hashAndHead(slice base: UnsafePointer<UInt8>, from start: Int, to end: Int, count: Int) -> (hash: UInt64, head: UInt64) {
-        let length = end &- start
         let raw = UnsafeRawPointer(base)
-        if length >= 8 {
-            return (hash(base + start, length), UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)))
+        if count >= 8 { return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
+        if count >= 4 {
+            // Two overlapping 4-byte loads (no read past the bytes): usernames are often 4–7 bytes.
+            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)))
+            return low | high &<< UInt64(8 &* (count &- 4))
         }
-        if length == 0 { return (finish(seed, count: 0), 0) }
-        let word: UInt64
-        if count &- start >= 8 {
-            word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-                & (UInt64.max &>> UInt64(8 &* (8 &- length)))
-        } else if end >= 8 {
-            word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
-                &>> UInt64(8 &* (8 &- length))
-        } else {
-            word = head(base + start, length)
-        }
-        return (finish(mix(seed, word), count: length), word)
+        return UInt64(base[0]) | UInt64(base[count &>> 1]) &<< UInt64(8 &* (count &>> 1))
+            | UInt64(base[count &- 1]) &<< UInt64(8 &* (count &- 1))
     }
 
     /// Same value as `hash` for the bytes `seq[start..<end]`, fetched one at a time.
@@ -115,6 +91,33 @@ enum ByteScan {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// High bit set in each byte of `word` below 0x30 ('/', '+', '#', NUL, and a few punctuation
+    /// bytes), bytes ≥ 0x80 excluded. A borrow can only flag bytes after a true one, so the lowest
+    /// flagged byte is exact.
+    @inline(__always)
+    static func below0x30(_ word: UInt64) -> UInt64 {
+        (word &- ones &* 0x30) & ~word & highBits
+    }
+
+    /// The 8 bytes `base[start..<start + 8]`, little-endian, with zeros for those at or past `count`.
+    @inline(__always)
+    static func word(_ base: UnsafePointer<UInt8>, at start: Int, count: Int) -> UInt64 {
+        let left = count &- start
+        let raw = UnsafeRawPointer(base)
+        if left >= 8 { return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
+        if left <= 0 { return 0 }
+        if count >= 8 {
+            return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) &>> UInt64(8 &* (8 &- left))
+        }
+        return ByteHash.head(base + start, left)
+    }
+
+    /// The low `n` bytes of a word (n < 8) set.
+    @inline(__always)
+    static func lowBytes(_ n: Int) -> UInt64 {
+        (UInt64(1) &<< UInt64(8 &* n)) &- 1
+    }
+
     /// Index of the first byte below 0x30 at or after `start` in `base[0..<count]`, or `count`.
     /// '/', '+', '#' and NUL are all below 0x30, so a topic is split and validated by stopping only
     /// there (other stops, such as '-' or '.', are stepped over by the caller).
@@ -123,10 +126,7 @@ enum ByteScan {
         let raw = UnsafeRawPointer(base)
         var i = start
         while count &- i >= 8 {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            // High bit set in each byte below 0x30 (bytes ≥ 0x80 excluded by ~word). A borrow can
-            // only flag bytes after a true one, so the lowest flagged byte is exact.
-            let below = (word &- ones &* 0x30) & ~word & highBits
+            let below = below0x30(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
             if below != 0 { return i &+ below.trailingZeroBitCount &>> 3 }
             i &+= 8
         }
@@ -135,6 +135,18 @@ enum ByteScan {
             i &+= 1
         }
         return count
+    }
+
+    /// End of the level that goes on at `from` (a byte ≥ 0x30, or any byte but '/', NUL, '+', '#'):
+    /// the index of the next '/', or `count`; -1 when the level holds NUL, '+' or '#'.
+    static func levelEnd(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> Int {
+        var i = from
+        while true {
+            i = firstBelow0x30(base, from: i, count: count)
+            if i == count || base[i] == TopicSyntax.slash { return i }
+            if base[i] == TopicSyntax.nul || base[i] == TopicSyntax.plus || base[i] == TopicSyntax.hash { return -1 }
+            i &+= 1
+        }
     }
 }
 
@@ -223,172 +235,6 @@ struct ByteSeq {
             j &+= 1
         }
         return true
-    }
-}
-
-/// Where a byte string lives in an arena.
-struct ByteSpan {
-    var offset: Int
-    var count: Int
-}
-
-/// A key of a frozen `ByteKeyTable`: where its bytes are, and its first word, so that a key of at
-/// most 8 bytes (most topic levels) is compared without reading the arena.
-struct FrozenKey {
-    var offset: UInt32
-    var count: UInt32
-    var head: UInt64
-}
-
-/// Builds a set of byte strings with dense ids in insertion order (used while a snapshot is built).
-struct ByteKeyTableBuilder {
-    private(set) var bytes: [UInt8] = []
-    private(set) var spans: [ByteSpan] = []
-    private var hashes: [UInt64] = []
-    /// id + 1, 0 = empty.
-    private var table: [UInt32] = Array(repeating: 0, count: 16)
-
-    var count: Int { spans.count }
-
-    /// The id of `key`, adding it when new.
-    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        let h = ByteHash.hash(key)
-        let mask = table.count - 1
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let entry = table[i]
-            if entry == 0 { break }
-            let id = Int(entry - 1)
-            if hashes[id] == h {
-                let span = spans[id]
-                let same = span.count == key.count && bytes.withUnsafeBufferPointer {
-                    ByteCompare.equal($0.baseAddress.map { $0 + span.offset }, key.baseAddress, key.count)
-                }
-                if same { return UInt32(id) }
-            }
-            i = (i + 1) & mask
-        }
-        let id = spans.count
-        precondition(id < Int(UInt32.max - 8), "too many distinct byte strings")
-        spans.append(ByteSpan(offset: bytes.count, count: key.count))
-        hashes.append(h)
-        bytes.append(contentsOf: key)
-        table[i] = UInt32(id + 1)
-        if spans.count * 3 > table.count * 2 { grow() }
-        return UInt32(id)
-    }
-
-    mutating func intern(_ text: String) -> UInt32 {
-        var copy = text
-        return copy.withUTF8 { intern($0) }
-    }
-
-    private mutating func grow() {
-        table = Array(repeating: 0, count: table.count * 2)
-        let mask = table.count - 1
-        for (id, h) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: h) & mask
-            while table[i] != 0 { i = (i + 1) & mask }
-            table[i] = UInt32(id + 1)
-        }
-    }
-
-    /// The read-only form (owned by the caller, freed with `deallocate()`).
-    func freeze() -> ByteKeyTable {
-        // At most half full, so misses stop early.
-        var size = 2
-        while size < spans.count * 2 { size *= 2 }
-        var entries = [UInt64](repeating: 0, count: size)
-        let mask = size - 1
-        for (id, h) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: h) & mask
-            while entries[i] != 0 { i = (i + 1) & mask }
-            entries[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
-        }
-        precondition(bytes.count < Int(UInt32.max), "byte strings too large")
-        let keys = bytes.withUnsafeBufferPointer { arena in
-            spans.map { span in
-                FrozenKey(offset: UInt32(span.offset), count: UInt32(span.count),
-                          head: ByteHash.head(arena.baseAddress.map { $0 + span.offset }, span.count))
-            }
-        }
-        return ByteKeyTable(bytes: Frozen.copy(bytes), keys: Frozen.copy(keys), entries: Frozen.copy(entries), mask: mask)
-    }
-}
-
-/// A frozen byte-string → id table: open addressing, linear probing, at most half full. Each entry
-/// is the high 32 bits of the key's hash and id + 1 (0 = empty), so most misses never touch the bytes.
-struct ByteKeyTable {
-    let bytes: UnsafeMutableBufferPointer<UInt8>
-    let keys: UnsafeMutableBufferPointer<FrozenKey>
-    let entries: UnsafeMutableBufferPointer<UInt64>
-    let mask: Int
-
-    var count: Int { keys.count }
-
-    var memoryBytes: Int {
-        bytes.count + keys.count * MemoryLayout<FrozenKey>.stride + entries.count * MemoryLayout<UInt64>.stride
-    }
-
-    func deallocate() {
-        Frozen.free(bytes)
-        Frozen.free(keys)
-        Frozen.free(entries)
-    }
-
-    @inline(__always)
-    func key(_ id: Int) -> UnsafeBufferPointer<UInt8> {
-        let key = keys[id]
-        return UnsafeBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + Int(key.offset), count: Int(key.count))
-    }
-
-    /// The id of the contiguous bytes `base[0..<count]`, or -1.
-    @inline(__always)
-    func find(_ base: UnsafePointer<UInt8>?, _ count: Int) -> Int {
-        find(base, count, hash: ByteHash.hash(base, count), head: ByteHash.head(base, count))
-    }
-
-    /// The id of the contiguous bytes `base[0..<count]` with the given `ByteHash` hash and head, or -1.
-    @inline(__always)
-    func find(_ base: UnsafePointer<UInt8>?, _ count: Int, hash h: UInt64, head: UInt64) -> Int {
-        let entries = self.entries.baseAddress.unsafelyUnwrapped
-        let keys = self.keys.baseAddress.unsafelyUnwrapped
-        let arena = UnsafePointer(bytes.baseAddress.unsafelyUnwrapped)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let entry = entries[i]
-            if entry == 0 { return -1 }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
-                let key = keys[id]
-                if Int(truncatingIfNeeded: key.count) == count && key.head == head
-                    && (count <= 8 || ByteCompare.equal(arena + (Int(truncatingIfNeeded: key.offset) &+ 8),
-                                                        base.unsafelyUnwrapped + 8, count &- 8)) {
-                    return id
-                }
-            }
-            i = (i &+ 1) & mask
-        }
-    }
-
-    /// The id of `seq[start..<end]`, or -1.
-    @inline(__always)
-    func find(_ seq: ByteSeq, from start: Int, to end: Int) -> Int {
-        let (straddles, base) = seq.contiguous(from: start, to: end)
-        if !straddles { return find(base, end &- start) }
-        let h = ByteHash.hash(seq, from: start, to: end)
-        let tag = h & 0xFFFF_FFFF_0000_0000
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let entry = entries[i]
-            if entry == 0 { return -1 }
-            if entry & 0xFFFF_FFFF_0000_0000 == tag {
-                let id = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) &- 1
-                if seq.equals(from: start, to: end, key(id)) { return id }
-            }
-            i = (i &+ 1) & mask
-        }
     }
 }
 

@@ -36,13 +36,19 @@ private struct Fuzz {
     var rng: SeededGenerator
 
     /// Short and word-long levels, with bytes below '/' that are no separator ('-', '.', ' ') and
-    /// UTF-8 beyond ASCII: the hot path reads topics a word at a time.
-    static let levels = ["a", "b", "", "$x", "machine-10", "temperature.avg", "ä b"]
+    /// UTF-8 beyond ASCII: the hot path reads topics a word at a time, and takes levels of up to
+    /// 16 bytes from two words (so 8, 9, 16 and 17 bytes are edges).
+    static let levels = ["a", "b", "", "$x", "machine-10", "temperature.avg", "ä b",
+                         "machine1", "machine10", "temperaturesens1", "temperaturesensor"]
     /// Topic levels also include values that usernames / client ids take, and near misses.
     static let topicLevels = ["a", "b", "", "$x", "w", "c", "%u", "$SYS", "machine-10", "machine-11",
-                              "temperature.avg", "temperature.av", "ä b", "ä"]
+                              "temperature.avg", "temperature.av", "ä b", "ä",
+                              "machine1", "machine2", "machine10", "machine11", "temperaturesens1",
+                              "temperaturesens2", "temperaturesensor", "temperaturesensoR"]
     /// Short names, and long ones that share their first 8 bytes (only the tail tells them apart).
-    static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c", "12345678", "123456789", "device-0001-east", "device-0001-west"]
+    /// Names of 1–3, 4–7 and 8 bytes are read differently (`ByteHash.head`).
+    static let usernames = ["a", "w", "$x", "u/v", "+", "%u", "b", "c", "12345678", "123456789", "device-0001-east", "device-0001-west",
+                            "dev1", "dev2", "device1", "device2"]
     static let clientIds = ["a", "c", "", "x/y", "#", "$x", "w", "b"]
     static let prefixes: [String?] = [nil, nil, nil, "a/", "$x/", "a", "", "b/a/", "w/", "/"]
 

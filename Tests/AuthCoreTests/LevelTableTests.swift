@@ -1,0 +1,55 @@
+import Testing
+@testable import AuthCore
+
+// The level table and the word-at-a-time reads under it: every length around the word boundaries
+// (0–40 bytes), found when interned and not found when one byte differs.
+
+@Suite struct LevelTableTests {
+    private static func bytes(_ count: Int, seed: Int) -> [UInt8] {
+        (0..<count).map { UInt8(0x30 + ($0 * 7 + seed) % 70) }
+    }
+
+    @Test func headIsTheFirstWordZeroPadded() {
+        for count in 0...20 {
+            let key = Self.bytes(count, seed: count)
+            var expected: UInt64 = 0
+            for (j, byte) in key.prefix(8).enumerated() { expected |= UInt64(byte) << (8 * j) }
+            key.withUnsafeBufferPointer { #expect(ByteHash.head($0.baseAddress, count) == expected, "count \(count)") }
+        }
+    }
+
+    @Test func everyLengthIsFoundAndNearMissesAreNot() {
+        var builder = LevelTableBuilder()
+        let keys = (0...40).map { Self.bytes($0, seed: 3) }
+        var ids: [UInt32] = []
+        for key in keys { ids.append(key.withUnsafeBufferPointer { builder.intern($0) }) }
+        let table = builder.freeze()
+        defer { table.deallocate() }
+
+        func find(_ key: [UInt8]) -> UInt32 {
+            key.withUnsafeBufferPointer { buffer in
+                table.find(head: ByteHash.head(buffer.baseAddress, key.count),
+                           tail: ByteHash.head(buffer.baseAddress.map { $0 + 8 }, key.count - 8), buffer.baseAddress, key.count)
+            }
+        }
+        for (key, id) in zip(keys, ids) {
+            #expect(find(key) == id, "\(key.count) bytes")
+            for position in [0, key.count / 2, key.count - 1] where !key.isEmpty {
+                var changed = key
+                changed[position] &+= 1
+                #expect(find(changed) != id, "\(key.count) bytes, changed at \(position)")
+            }
+            // The same bytes as a level straddling prefix and topic, split at every point.
+            for split in 0...key.count {
+                let found = key[..<split].withUnsafeBufferPointer { first in
+                    key[split...].withUnsafeBufferPointer { second in
+                        table.find(ByteSeq(first, second), from: 0, to: key.count)
+                    }
+                }
+                #expect(found == id, "\(key.count) bytes split at \(split)")
+            }
+        }
+        #expect(find(Self.bytes(41, seed: 3)) == EdgeTag.none)
+        #expect(find(Self.bytes(5, seed: 4)) == EdgeTag.none)
+    }
+}
