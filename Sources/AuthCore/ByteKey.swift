@@ -52,7 +52,7 @@ enum ByteHash {
         hash(bytes.baseAddress, bytes.count)
     }
 
-    /// The first 8 bytes (fewer: zero-padded), little-endian: what `ByteKeyTable` compares first.
+    /// The first 8 bytes (fewer: zero-padded), little-endian: what the level and user tables compare first.
     @inline(__always)
     static func head(_ base: UnsafePointer<UInt8>?, _ count: Int) -> UInt64 {
         guard count > 0, let base else { return 0 }
