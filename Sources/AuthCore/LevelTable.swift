@@ -72,9 +72,10 @@ struct LevelTableBuilder {
 
     /// The read-only form (owned by the caller, freed with `deallocate()`).
     func freeze() -> LevelTable {
-        // At most half full, so misses stop early.
+        // At most a quarter full: a level is nearly always in the entry it hashes to (policies have
+        // few distinct levels; 884 at 10⁶ rules in `make bench`).
         var size = 2
-        while size < offsets.count * 2 { size *= 2 }
+        while size < offsets.count * 4 { size *= 2 }
         let shift = UInt64(64 - size.trailingZeroBitCount)
         var entries = [LevelEntry](repeating: LevelEntry(head: 0, tail: 0, id: 0, count: LevelEntry.vacant), count: size)
         precondition(bytes.count < Int(UInt32.max), "topic levels too large")
