@@ -297,8 +297,7 @@ final class CompiledAcl: @unchecked Sendable {
                 // Longer than 16 bytes, or a byte such as '-' or '.' on the way (or an invalid one).
                 end = ByteScan.levelEnd(base, from: end, count: count)
                 if end < 0 { return 0 }
-                head = ByteHash.head(base + start, end &- start)
-                tail = ByteHash.head(base + (start &+ 8), end &- start &- 8)
+                (head, tail) = LevelTable.words(base + start, end &- start)
             }
             if levelCount < maxDepth {
                 let id = levelNames.find(head: head, tail: tail, base + start, end &- start)

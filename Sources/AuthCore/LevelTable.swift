@@ -82,8 +82,7 @@ struct LevelTableBuilder {
         bytes.withUnsafeBufferPointer { arena in
             for id in 0..<offsets.count {
                 let start = arena.baseAddress.map { $0 + offsets[id] }
-                let head = ByteHash.head(start, counts[id])
-                let tail = ByteHash.head(start.map { $0 + 8 }, counts[id] - 8)
+                let (head, tail) = LevelTable.words(start, counts[id])
                 var i = LevelTable.index(LevelTable.key(head: head, tail: tail, start, counts[id]), shift: shift)
                 while entries[i].count != LevelEntry.vacant { i = (i + 1) & (size - 1) }
                 entries[i] = LevelEntry(head: head, tail: tail, id: UInt32(id), count: UInt32(counts[id]))
@@ -94,7 +93,7 @@ struct LevelTableBuilder {
     }
 }
 
-/// Frozen level → id table: open addressing, linear probing, at most half full.
+/// Frozen level → id table: open addressing, linear probing, at most a quarter full.
 struct LevelTable {
     let bytes: UnsafeMutableBufferPointer<UInt8>
     /// Where each level's bytes start in `bytes` (read only for levels over 16 bytes).
@@ -127,21 +126,18 @@ struct LevelTable {
         Int(truncatingIfNeeded: (key &* ByteHash.multiplier) &>> shift)
     }
 
+    /// A level's first two words, zero-padded: all of its key when it has at most 16 bytes.
+    @inline(__always)
+    static func words(_ base: UnsafePointer<UInt8>?, _ count: Int) -> (head: UInt64, tail: UInt64) {
+        (ByteHash.head(base, count), ByteHash.head(base.map { $0 + 8 }, count &- 8))
+    }
+
     /// The id of the level `base[0..<count]` whose first two words (zero-padded) are `head` and
     /// `tail`, or `EdgeTag.none`.
     @inline(__always)
     func find(head: UInt64, tail: UInt64, _ base: UnsafePointer<UInt8>?, _ count: Int) -> UInt32 {
-        let entries = self.entries.baseAddress.unsafelyUnwrapped
-        let want = UInt32(truncatingIfNeeded: count)
-        var i = Self.index(Self.key(head: head, tail: tail, base, count), shift: shift)
-        while true {
-            let entry = entries[i]
-            if entry.head == head && entry.tail == tail && entry.count == want
-                && (count <= 16 || ByteCompare.equal(rest(of: entry.id), base.unsafelyUnwrapped + 16, count &- 16)) {
-                return entry.id
-            }
-            if entry.count == LevelEntry.vacant { return EdgeTag.none }
-            i = (i &+ 1) & mask
+        probe(Self.key(head: head, tail: tail, base, count), head: head, tail: tail, count: count) { rest in
+            ByteCompare.equal(rest, base.unsafelyUnwrapped + 16, count &- 16)
         }
     }
 
@@ -151,19 +147,30 @@ struct LevelTable {
         let count = end &- start
         let (straddles, base) = seq.contiguous(from: start, to: end)
         if !straddles {
-            return find(head: ByteHash.head(base, count), tail: ByteHash.head(base.map { $0 + 8 }, count &- 8), base, count)
+            let (head, tail) = Self.words(base, count)
+            return find(head: head, tail: tail, base, count)
         }
         var head: UInt64 = 0
         var tail: UInt64 = 0
         for j in 0..<min(count, 8) { head |= UInt64(seq[start &+ j]) &<< UInt64(8 &* j) }
         for j in 8..<max(8, min(count, 16)) { tail |= UInt64(seq[start &+ j]) &<< UInt64(8 &* (j &- 8)) }
         let key = count <= 16 ? Self.key(head: head, tail: tail, nil, count) : ByteHash.hash(seq, from: start, to: end)
+        return probe(key, head: head, tail: tail, count: count) { rest in
+            seq.equals(from: start &+ 16, to: end, UnsafeBufferPointer(start: rest, count: count &- 16))
+        }
+    }
+
+    /// The search both `find`s share, from the entry `key` hashes to. `restEquals` compares a
+    /// candidate's bytes after its first 16 (asked only for levels longer than that).
+    @inline(__always)
+    private func probe(_ key: UInt64, head: UInt64, tail: UInt64, count: Int,
+                       restEquals: (UnsafePointer<UInt8>) -> Bool) -> UInt32 {
+        let entries = self.entries.baseAddress.unsafelyUnwrapped
         let want = UInt32(truncatingIfNeeded: count)
         var i = Self.index(key, shift: shift)
         while true {
             let entry = entries[i]
-            if entry.head == head && entry.tail == tail && entry.count == want
-                && (count <= 16 || seq.equals(from: start &+ 16, to: end, UnsafeBufferPointer(start: rest(of: entry.id), count: count &- 16))) {
+            if entry.head == head && entry.tail == tail && entry.count == want && (count <= 16 || restEquals(rest(of: entry.id))) {
                 return entry.id
             }
             if entry.count == LevelEntry.vacant { return EdgeTag.none }

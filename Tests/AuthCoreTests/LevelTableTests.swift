@@ -28,8 +28,8 @@ import Testing
 
         func find(_ key: [UInt8]) -> UInt32 {
             key.withUnsafeBufferPointer { buffer in
-                table.find(head: ByteHash.head(buffer.baseAddress, key.count),
-                           tail: ByteHash.head(buffer.baseAddress.map { $0 + 8 }, key.count - 8), buffer.baseAddress, key.count)
+                let (head, tail) = LevelTable.words(buffer.baseAddress, key.count)
+                return table.find(head: head, tail: tail, buffer.baseAddress, key.count)
             }
         }
         for (key, id) in zip(keys, ids) {
