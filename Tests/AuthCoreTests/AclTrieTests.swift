@@ -25,7 +25,8 @@ private func user(_ name: String, roles: [String], enabled: Bool = true, prefix:
     User(username: name, passwordHash: "", enabled: enabled, roles: roles, publishPrefix: prefix)
 }
 
-/// `prefetch`: take the path that large policies take (`CompiledAcl.prefetchThreshold`) on this small one.
+/// `prefetch`: take the path that large policies take (`CompiledAcl.prefetchThreshold`: tables two
+/// thirds full, slots prefetched) on this small one.
 private func snapshot(roles: [Role], users: [User], prefetch: Bool = false) -> Snapshot {
     Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)), version: 0,
              prefetchAbove: prefetch ? 0 : CompiledAcl.prefetchThreshold)
@@ -119,6 +120,7 @@ private struct Fuzz {
             let (roles, users) = fuzz.policy()
             let snap = snapshot(roles: roles, users: users, prefetch: round % 2 == 1)
             #expect(snap.compiled.prefetchTries == (round % 2 == 1))
+            #expect(snap.compiled.load == (round % 2 == 1 ? CompiledAcl.denseLoad : CompiledAcl.roomyLoad))
             let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
             for _ in 0..<60 {
                 let name = fuzz.pick(Fuzz.usernames)
