@@ -5,8 +5,9 @@
 // lives in slot s, and s *is* the child's node id, so a slot holds nothing but the edge key and the
 // child's flags (8 bytes). A table has 3/2 slots per node of its role, whatever their number, so a
 // million rules take about 25 bytes each; tries that stay within the CPU caches anyway get 4 slots
-// per node, so that a probe nearly always ends in the slot it starts at. Level tags are ids of distinct literal level strings
-// (interned once per snapshot in `levelNames`), or one of the reserved tags for `+`, `%u`, `%c`.
+// per node, so that a probe nearly always ends in the slot it starts at. Level tags are ids of
+// distinct literal level strings (interned once per snapshot in `levelNames`), or one of the
+// reserved tags for `+`, `%u`, `%c`.
 // `#` is no edge: it is a flag on the node where it hangs ("this path and everything below it").
 //
 // A check asks for the user's slot (UserTable.swift: it holds the heads of the user's first tries),
