@@ -292,6 +292,10 @@ final class CompiledAcl: @unchecked Sendable {
                                 username: UnsafeBufferPointer<UInt8>?, clientId: UnsafeBufferPointer<UInt8>?) -> Int {
         guard let base = topic.baseAddress else { return 0 }
         let count = topic.count
+        // Locals, not fields of `self`: the stores into `levels` could alias this object as far as
+        // the compiler knows, which would otherwise reload every field on every level.
+        let levelNames = self.levelNames
+        let maxDepth = self.maxDepth
         var levelCount = 0
         var start = 0
         while true {
