@@ -176,12 +176,13 @@ final class CompiledAcl: @unchecked Sendable {
         var complete = true
         // At most one node per level of each filter: the tries' size at a quarter full is known
         // before they are built (at most; '#' and shared prefixes make fewer).
-        let filterLevels = acl.roles.reduce(0) { $0 + $1.entries.reduce(0) { $0 + $1.filter.levels.count } }
+        let roleLevels = acl.roles.map { $0.entries.reduce(0) { $0 + $1.filter.levels.count } }
+        let filterLevels = roleLevels.reduce(0, +)
         let load = filterLevels * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove
             ? Self.roomyLoad : Self.denseLoad
 
-        compile: for role in acl.roles {
-            scratch.reset(expectedNodes: role.entries.reduce(1) { $0 + $1.filter.levels.count })
+        compile: for (index, role) in acl.roles.enumerated() {
+            scratch.reset(expectedNodes: roleLevels[index] + 1)
             for entry in role.entries {
                 let bits = TrieNode.endBits(entry.permission.operation)
                 var node = 0
