@@ -39,8 +39,18 @@ enum TrieNode {
     static let clientIdChild: UInt8 = 0x80
     static let anyChild: UInt8 = 0xF0
 
-    /// Node id of every root (never a slot index).
+    /// Node id of every root (never a slot index), and of a deterministic trie's root for topics
+    /// that start with '$' (TrieDeterminize.swift).
     static let root: UInt32 = .max
+    static let dollarRoot: UInt32 = .max - 1
+
+    /// In a root's flags only (`RoleTrie.rootInfo`): the role's trie is deterministic. A filter has
+    /// at least one level, so no permission ends at a root and this bit is free there.
+    static let deterministic: UInt8 = endRead
+    /// In a deterministic trie's root flags: its root for '$' topics has (literal) edges.
+    static let dollarLiterals: UInt8 = endWrite
+    /// Kinds of child edges a deterministic trie has.
+    static let deterministicChildren: UInt8 = literalChildren | plusChild
 
     @inline(__always)
     static func endBits(_ operation: Operation) -> UInt8 {
@@ -141,6 +151,8 @@ final class CompiledAcl: @unchecked Sendable {
     let maxDepth: Int
     let usesUsername: Bool
     let usesClientId: Bool
+    /// Roles whose trie is deterministic (TrieDeterminize.swift); the others keep the plain one.
+    let deterministicRoles: Int
     /// MQTT permissions compiled (valid filters, over all roles).
     let ruleCount: Int
     /// False when the policy has more distinct topic levels than an edge tag can name
@@ -163,26 +175,33 @@ final class CompiledAcl: @unchecked Sendable {
     static let prefetchThreshold = 16 << 20
 
     /// `levelLimit`: distinct literal levels an edge tag can name (tests lower it).
+    /// Deterministic tries may have this many times the nodes of the plain ones (plus a few);
+    /// a role whose trie would grow more keeps its plain trie.
+    static let deterministicGrowth = 4
+
+    /// `levelLimit`: distinct literal levels an edge tag can name (tests lower it). `determinize`:
+    /// make the roles' tries deterministic where it can be done (tests compare both forms).
     init(acl: ReferenceAcl, users: [UserEntry], prefetchAbove: Int = CompiledAcl.prefetchThreshold,
-         levelLimit: UInt32 = EdgeTag.firstReserved) {
+         levelLimit: UInt32 = EdgeTag.firstReserved, determinize: Bool = true) {
         var names = LevelTableBuilder()
-        var slots: [TrieSlot] = []
-        var heads: [RoleTrie] = []
-        heads.reserveCapacity(acl.roles.count)
+        var roleNodes: [RoleNodes] = []
+        roleNodes.reserveCapacity(acl.roles.count)
+        // Deterministic tries, while all of them together stay small enough for the CPU caches
+        // (slots two thirds full below `prefetchAbove`): a walk that is no longer held up by
+        // mispredicted branches waits for memory instead, and they have about twice the nodes.
+        var deterministicNodes: [RoleNodes?] = []
+        var deterministicEdges = 0
+        let deterministicBudget = determinize
+            ? prefetchAbove * Self.denseLoad.nodes / Self.denseLoad.slots / MemoryLayout<TrieSlot>.stride : 0
         var scratch = TrieScratch()
         var maxDepth = 0
         var usesUsername = false
         var usesClientId = false
         var complete = true
-        // At most one node per level of each filter: the tries' size at a quarter full is known
-        // before they are built (at most; '#' and shared prefixes make fewer).
-        let roleLevels = acl.roles.map { $0.entries.reduce(0) { $0 + $1.filter.levels.count } }
-        let filterLevels = roleLevels.reduce(0, +)
-        let load = filterLevels * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove
-            ? Self.roomyLoad : Self.denseLoad
 
-        compile: for (index, role) in acl.roles.enumerated() {
-            scratch.reset(expectedNodes: roleLevels[index] + 1)
+        compile: for role in acl.roles {
+            scratch.reset(expectedNodes: role.entries.reduce(1) { $0 + $1.filter.levels.count })
+            var dollarTags = Set<UInt32>()
             for entry in role.entries {
                 let bits = TrieNode.endBits(entry.permission.operation)
                 var node = 0
@@ -209,6 +228,7 @@ final class CompiledAcl: @unchecked Sendable {
                             complete = false
                             break compile
                         }
+                        if depth == 0 && text.utf8.first == TopicSyntax.dollar { dollarTags.insert(tag) }
                     }
                     node = scratch.child(of: node, tag: tag, kind: kind)
                     depth += 1
@@ -216,12 +236,34 @@ final class CompiledAcl: @unchecked Sendable {
                 scratch.info[node] |= endsInHash ? bits << 2 : bits
                 maxDepth = max(maxDepth, depth)
             }
-            heads.append(scratch.layOut(into: &slots, load: load))
+            let plain = scratch.nodes
+            roleNodes.append(plain)
+            if deterministicEdges < deterministicBudget {
+                let limit = plain.parent.count * Self.deterministicGrowth + 64
+                let deterministic = TrieDeterminizer.determinize(plain, dollarTags: dollarTags, limit: limit)
+                deterministicNodes.append(deterministic)
+                deterministicEdges += (deterministic ?? plain).edgeCount
+            }
         }
+        if deterministicEdges < deterministicBudget {
+            for (r, nodes) in deterministicNodes.enumerated() where nodes != nil { roleNodes[r] = nodes.unsafelyUnwrapped }
+        }
+        deterministicNodes = []
+        // Every node but the roots takes one slot: the tries' size at a quarter full is known
+        // before they are laid out.
+        let edges = roleNodes.reduce(0) { $0 + $1.edgeCount }
+        let load = edges * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove
+            ? Self.roomyLoad : Self.denseLoad
+        var slots: [TrieSlot] = []
+        var slotOf: [UInt32] = []
+        var heads = roleNodes.map { $0.layOut(into: &slots, load: load, slotOf: &slotOf) }
+        var deterministicRoles = roleNodes.reduce(0) { $0 + ($1.deterministic ? 1 : 0) }
+        roleNodes = []
         if !complete {
             names = LevelTableBuilder()
             slots = []
             heads = Array(repeating: .none, count: acl.roles.count)
+            deterministicRoles = 0
             maxDepth = 0
         }
 
@@ -242,6 +284,7 @@ final class CompiledAcl: @unchecked Sendable {
         self.maxDepth = maxDepth
         self.usesUsername = usesUsername
         self.usesClientId = usesClientId
+        self.deterministicRoles = deterministicRoles
         self.ruleCount = acl.roles.reduce(0) { $0 + $1.entries.count }
         self.complete = complete
     }
@@ -418,7 +461,8 @@ final class CompiledAcl: @unchecked Sendable {
             for r in 0..<roleCount {
                 let role = users.trie(user, r)
                 walk.enter(role)
-                if walk.matches(TrieNode.root, role.rootInfo, 0) { return .allowed }
+                if role.rootInfo & TrieNode.deterministic != 0 ? walk.matchesDeterministic(role.rootInfo)
+                    : walk.matches(TrieNode.root, role.rootInfo, 0) { return .allowed }
             }
             return .noMatchingPermission
         }
@@ -483,7 +527,9 @@ final class CompiledAcl: @unchecked Sendable {
             for r in 0..<Int(truncatingIfNeeded: user.pointee.roleCount) {
                 let role = users.trie(user, r)
                 walk.enter(role)
-                if walk.covers(TrieNode.root, role.rootInfo, 0, firstLevelEmpty: firstLevelEmpty) { return .allowed }
+                if role.rootInfo & TrieNode.deterministic != 0
+                    ? walk.coversDeterministic(role.rootInfo, firstLevelEmpty: firstLevelEmpty)
+                    : walk.covers(TrieNode.root, role.rootInfo, 0, firstLevelEmpty: firstLevelEmpty) { return .allowed }
             }
             return .noMatchingPermission
         }
@@ -536,7 +582,8 @@ struct TrieWalk {
         size = UInt64(role.size)
     }
 
-    /// Asks for the slots a walk of `role` probes first: the topic's own literal path and the '+'
+    /// Asks for the slots a walk of `role` (a plain trie: deterministic ones are only built when
+    /// they need no prefetching) probes first: the topic's own literal path and the '+'
     /// edge beside each node of it, at the slots they hash to (where they nearly always are). Their
     /// indices follow from the topic alone, so the misses of all the user's roles overlap, where the
     /// walk would meet them one after another.
@@ -606,6 +653,62 @@ struct TrieWalk {
                 }
                 if edge >= 0 { next = edge }
             }
+            guard next >= 0 else { return false }
+            node = UInt32(truncatingIfNeeded: next)
+            info = slots[next].info
+            depth &+= 1
+        }
+    }
+
+    /// Where a walk of a deterministic trie starts: the root for the topic's kind, and its flags.
+    @inline(__always)
+    private func deterministicRoot(_ rootInfo: UInt8) -> (UInt32, UInt8) {
+        dollar ? (TrieNode.dollarRoot, rootInfo & TrieNode.dollarLiterals != 0 ? TrieNode.literalChildren : 0)
+            : (TrieNode.root, rootInfo & ~(TrieNode.deterministic | TrieNode.dollarLiterals))
+    }
+
+    /// `matches` on a deterministic trie (TrieDeterminize.swift): one edge per level, no backtracking.
+    /// A '#' met on the way matches whatever follows; the '$' root has none.
+    @inline(__always)
+    func matchesDeterministic(_ rootInfo: UInt8) -> Bool {
+        var (node, info) = deterministicRoot(rootInfo)
+        var reached = info
+        var depth = 0
+        // A node with children is shallower than maxDepth, so this level is described.
+        while depth < count && info & TrieNode.deterministicChildren != 0 {
+            let id = levels[depth].id
+            var next = info & TrieNode.literalChildren != 0 && id != EdgeTag.none ? child(node, id) : -1
+            if next < 0 && info & TrieNode.plusChild != 0 { next = child(node, EdgeTag.plus) }
+            guard next >= 0 else { break }
+            node = UInt32(truncatingIfNeeded: next)
+            info = slots[next].info
+            reached |= info
+            depth &+= 1
+        }
+        return reached & hashBit != 0 || (depth == count && info & endBit != 0)
+    }
+
+    /// `covers` on a deterministic trie: a literal level of the filter takes its literal edge (which
+    /// includes what '+' leads to) or else '+'; a '+' of the filter only '+'.
+    func coversDeterministic(_ rootInfo: UInt8, firstLevelEmpty: Bool) -> Bool {
+        var (node, info) = deterministicRoot(rootInfo)
+        var depth = 0
+        while true {
+            if info & hashBit != 0 { return true }
+            if depth == count { return info & endBit != 0 }
+            if info & TrieNode.deterministicChildren == 0 { return false }
+            let level = levels[depth]
+            if level.flags & LevelInfo.hash != 0 {
+                // As in `covers`: only a permission '+/#' here covers the filter's '#'.
+                guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
+                let edge = child(node, EdgeTag.plus)
+                return edge >= 0 && slots[edge].info & hashBit != 0
+            }
+            var next = -1
+            if level.flags & LevelInfo.plus == 0 && info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
+                next = child(node, level.id)
+            }
+            if next < 0 && info & TrieNode.plusChild != 0 { next = child(node, EdgeTag.plus) }
             guard next >= 0 else { return false }
             node = UInt32(truncatingIfNeeded: next)
             info = slots[next].info
@@ -692,7 +795,6 @@ struct TrieScratch {
     /// Node id + 0 (0 = empty: the root is no child).
     private var values: [UInt32] = []
     private var mask = 0
-    private var slotOf: [UInt32] = []
 
     mutating func reset(expectedNodes: Int) {
         parent.removeAll(keepingCapacity: true)
@@ -731,18 +833,30 @@ struct TrieScratch {
         return id
     }
 
+    /// The trie built so far.
+    var nodes: RoleNodes {
+        RoleNodes(parent: parent, tag: tag, info: info, deterministic: false)
+    }
+}
+
+
+extension RoleNodes {
     /// Appends this role's table to `slots`: the slot an edge lands in becomes the child's node id.
     /// A probe run that reaches the end of the table goes on into slots appended after it (never
     /// wrapping), and the table ends with an empty slot, so a lookup stops within it.
-    mutating func layOut(into slots: inout [TrieSlot], load: TrieLoad) -> RoleTrie {
-        let nodes = parent.count - 1
-        guard nodes > 0 else { return RoleTrie(base: UInt32(slots.count), size: 0, rootInfo: info[0]) }
+    func layOut(into slots: inout [TrieSlot], load: TrieLoad, slotOf: inout [UInt32]) -> RoleTrie {
+        let rootInfo = deterministic
+            ? info[0] | TrieNode.deterministic | (info[1] & TrieNode.literalChildren != 0 ? TrieNode.dollarLiterals : 0)
+            : info[0]
+        let nodes = edgeCount
+        guard nodes > 0 else { return RoleTrie(base: UInt32(slots.count), size: 0, rootInfo: rootInfo) }
         let size = (nodes * load.slots + load.nodes - 1) / load.nodes
         let base = slots.count
         slots.append(contentsOf: repeatElement(TrieSlot.empty, count: size))
         slotOf.removeAll(keepingCapacity: true)
         slotOf.append(TrieNode.root)
-        for node in 1...nodes {
+        if deterministic { slotOf.append(TrieNode.dollarRoot) }
+        for node in roots..<parent.count {
             let parentSlot = slotOf[Int(parent[node])]
             let edge = tag[node]
             var i = base + trieIndex(parentSlot, edge, size: UInt64(size))
@@ -754,8 +868,7 @@ struct TrieScratch {
             slotOf.append(UInt32(i - base))
         }
         if !slots[slots.count - 1].isEmpty { slots.append(.empty) }
-        precondition(slots.count < Int(UInt32.max), "tries too large")
-        return RoleTrie(base: UInt32(base), size: UInt32(size), rootInfo: info[0])
+        precondition(slots.count < Int(TrieNode.dollarRoot), "tries too large")
+        return RoleTrie(base: UInt32(base), size: UInt32(size), rootInfo: rootInfo)
     }
 }
-

@@ -15,8 +15,10 @@ public final class Snapshot: Sendable {
     }
 
     /// `prefetchAbove`: see `CompiledAcl.prefetchThreshold`, `levelLimit`: see `CompiledAcl.complete`
-    /// (tests lower them to run those paths on small policies).
-    init(policy: Policy, version: Int64, prefetchAbove: Int, levelLimit: UInt32 = EdgeTag.firstReserved) {
+    /// (tests lower them to run those paths on small policies); `determinize: false` keeps every
+    /// role's plain trie (TrieDeterminize.swift).
+    init(policy: Policy, version: Int64, prefetchAbove: Int, levelLimit: UInt32 = EdgeTag.firstReserved,
+         determinize: Bool = true) {
         self.version = version
         self.registry = policy.registry
         var roleIndex: [String: Int] = [:]
@@ -30,7 +32,8 @@ public final class Snapshot: Sendable {
         self.users = users
         let acl = ReferenceAcl(roles: policy.roles)
         self.acl = acl
-        self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove, levelLimit: levelLimit)
+        self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove, levelLimit: levelLimit,
+                                    determinize: determinize)
     }
 
     public static let empty = Snapshot(policy: Policy(users: [], roles: [], registry: RegistryWindow(openUntil: 0)))

@@ -26,15 +26,18 @@ private func user(_ name: String, roles: [String], enabled: Bool = true, prefix:
 }
 
 /// `prefetch`: take the path that large policies take (`CompiledAcl.prefetchThreshold`: tables two
-/// thirds full, slots prefetched) on this small one.
-private func snapshot(roles: [Role], users: [User], prefetch: Bool = false) -> Snapshot {
+/// thirds full, slots prefetched) on this small one. `determinize: false`: walk every role's plain
+/// trie, which otherwise only roles with %u / %c keep.
+private func snapshot(roles: [Role], users: [User], prefetch: Bool = false, determinize: Bool = true) -> Snapshot {
     Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)), version: 0,
-             prefetchAbove: prefetch ? 0 : CompiledAcl.prefetchThreshold)
+             prefetchAbove: prefetch ? 0 : CompiledAcl.prefetchThreshold, determinize: determinize)
 }
 
 /// Random policies, users, topics and filters over a few levels that collide a lot.
 private struct Fuzz {
     var rng: SeededGenerator
+    /// Permissions with %u / %c: a role that has one keeps its plain trie.
+    var substitutions = true
 
     /// Short and word-long levels, with bytes below '/' that are no separator ('-', '.', ' ') and
     /// UTF-8 beyond ASCII: the hot path reads topics a word at a time, and takes levels of up to
@@ -64,7 +67,7 @@ private struct Fuzz {
         for i in 0..<count {
             if i == count - 1 && chance(20) { parts.append("#"); break }
             let r = Int.random(in: 0..<100, using: &rng)
-            parts.append(r < 55 ? pick(Self.levels) : r < 75 ? "+" : r < 88 ? "%u" : "%c")
+            parts.append(r < 55 || (r >= 75 && !substitutions) ? pick(Self.levels) : r < 75 ? "+" : r < 88 ? "%u" : "%c")
         }
         return parts.joined(separator: "/")
     }
@@ -117,10 +120,17 @@ private struct Fuzz {
         var allowed = (read: 0, write: 0, subscribe: 0)
         var mismatches: [String] = []
         for round in 0..<600 {
+            // Both layouts, both trie forms, and roles with and without %u / %c.
+            fuzz.substitutions = round % 3 != 0
+            let determinize = round % 5 != 4
             let (roles, users) = fuzz.policy()
-            let snap = snapshot(roles: roles, users: users, prefetch: round % 2 == 1)
+            let snap = snapshot(roles: roles, users: users, prefetch: round % 2 == 1, determinize: determinize)
             #expect(snap.compiled.prefetchTries == (round % 2 == 1))
             #expect(snap.compiled.load == (round % 2 == 1 ? CompiledAcl.denseLoad : CompiledAcl.roomyLoad))
+            // Tries that need prefetching are never made deterministic (AclTrie.swift).
+            if !determinize || !fuzz.substitutions || round % 2 == 1 {
+                #expect(snap.compiled.deterministicRoles == (determinize && round % 2 == 0 ? roles.count : 0))
+            }
             let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
             for _ in 0..<60 {
                 let name = fuzz.pick(Fuzz.usernames)
@@ -162,7 +172,9 @@ private struct Fuzz {
         var fuzz = Fuzz(rng: SeededGenerator(state: 7))
         var mismatches = 0
         var cases = 0
-        for _ in 0..<30 {
+        var deterministic = 0
+        for round in 0..<30 {
+            fuzz.substitutions = round % 2 == 0
             var roles: [Role] = []
             for r in 0..<4 {
                 roles.append(Role(name: "role\(r)", permissions: (0..<200).map { _ in
@@ -171,6 +183,7 @@ private struct Fuzz {
             }
             let users = Fuzz.usernames.map { user($0, roles: ["role\(Int.random(in: 0..<4, using: &fuzz.rng))"], prefix: fuzz.pick(Fuzz.prefixes)) }
             let snap = snapshot(roles: roles, users: users)
+            deterministic += snap.compiled.deterministicRoles
             for _ in 0..<500 {
                 let u = users[Int.random(in: 0..<users.count, using: &fuzz.rng)]
                 let client = fuzz.pick(Fuzz.clientIds)
@@ -187,6 +200,10 @@ private struct Fuzz {
         }
         #expect(mismatches == 0)
         #expect(cases == 45_000)
+        // Both trie forms are compared: roles without %u / %c are deterministic unless that would
+        // grow them more than `deterministicGrowth` (which 200 random filters over a dozen levels
+        // often would).
+        #expect(deterministic >= 10 && deterministic < 60, "deterministic roles: \(deterministic) of 120")
     }
 
     /// Every one-permission policy up to three levels over a tiny alphabet, against every topic and
@@ -209,9 +226,9 @@ private struct Fuzz {
         var cases = 0
         var mismatches: [String] = []
         for resource in resources {
-            for operation in [Operation.read, .write] {
+            for (operation, determinize) in [(Operation.read, true), (.write, true), (.read, false), (.write, false)] {
                 let snap = snapshot(roles: [Role(name: "r", permissions: [permission(resource, operation)])],
-                                    users: clients.map { user($0.0, roles: ["r"]) })
+                                    users: clients.map { user($0.0, roles: ["r"]) }, determinize: determinize)
                 for (name, client) in clients {
                     for topic in topics {
                         for access in [Access.read, .write] {
