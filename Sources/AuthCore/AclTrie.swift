@@ -9,6 +9,9 @@
 // distinct literal level strings (interned once per snapshot in `levelNames`), or one of the
 // reserved tags for `+`, `%u`, `%c`.
 // `#` is no edge: it is a flag on the node where it hangs ("this path and everything below it").
+// While all tries together stay small enough for the CPU caches, roles get *deterministic* tries
+// (TrieDeterminize.swift): a walk takes one edge per level and never backtracks. Roles with %u /
+// %c edges, and large policies, keep the plain trie, walked with backtracking.
 //
 // A check asks for the user's slot (UserTable.swift: it holds the heads of the user's first tries),
 // splits and validates the topic in one pass while looking up each level's id (at most `maxDepth`
@@ -167,7 +170,9 @@ final class CompiledAcl: @unchecked Sendable {
     /// A quarter: a walk nearly always finds an edge, or learns there is none, in the slot it
     /// hashes to. Probe runs of random length cost mispredicted branches, not just instructions:
     /// measured at 10⁴ rules, 1,584 → 1,500 instructions and about 10 % less time per check.
-    /// Used while the tries stay below `prefetchThreshold` even at this load.
+    /// Used while the tries stay below a quarter of `prefetchThreshold` (4 MB) even at this load:
+    /// the deterministic tries of 10⁵ rules laid out this way (14 MB instead of 5) were no faster
+    /// in `make bench` on a host whose L3 cache is shared.
     static let roomyLoad = TrieLoad(nodes: 1, slots: 4)
     /// Tries smaller than this mostly stay in the CPU caches, where prefetching costs more than it
     /// saves (measured: a few percent slower at 10⁵ rules, 5 MB; 5–20 % faster at 10⁶, 62 MB), and
@@ -252,7 +257,7 @@ final class CompiledAcl: @unchecked Sendable {
         // Every node but the roots takes one slot: the tries' size at a quarter full is known
         // before they are laid out.
         let edges = roleNodes.reduce(0) { $0 + $1.edgeCount }
-        let load = edges * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove
+        let load = edges * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove / 4
             ? Self.roomyLoad : Self.denseLoad
         var slots: [TrieSlot] = []
         var slotOf: [UInt32] = []
