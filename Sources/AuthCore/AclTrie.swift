@@ -191,13 +191,7 @@ final class CompiledAcl: @unchecked Sendable {
         var names = LevelTableBuilder()
         var roleNodes: [RoleNodes] = []
         roleNodes.reserveCapacity(acl.roles.count)
-        // Deterministic tries, while all of them together stay small enough for the CPU caches
-        // (slots two thirds full below `prefetchAbove`): a walk that is no longer held up by
-        // mispredicted branches waits for memory instead, and they have about twice the nodes.
-        var deterministicNodes: [RoleNodes?] = []
-        var deterministicEdges = 0
-        let deterministicBudget = determinize
-            ? prefetchAbove * Self.denseLoad.nodes / Self.denseLoad.slots / MemoryLayout<TrieSlot>.stride : 0
+        var roleDollarTags: [Set<UInt32>] = []
         var scratch = TrieScratch()
         var maxDepth = 0
         var usesUsername = false
@@ -241,19 +235,18 @@ final class CompiledAcl: @unchecked Sendable {
                 scratch.info[node] |= endsInHash ? bits << 2 : bits
                 maxDepth = max(maxDepth, depth)
             }
-            let plain = scratch.nodes
-            roleNodes.append(plain)
-            if deterministicEdges < deterministicBudget {
-                let limit = plain.parent.count * Self.deterministicGrowth + 64
-                let deterministic = TrieDeterminizer.determinize(plain, dollarTags: dollarTags, limit: limit)
-                deterministicNodes.append(deterministic)
-                deterministicEdges += (deterministic ?? plain).edgeCount
-            }
+            roleNodes.append(scratch.nodes)
+            roleDollarTags.append(dollarTags)
         }
-        if deterministicEdges < deterministicBudget {
-            for (r, nodes) in deterministicNodes.enumerated() where nodes != nil { roleNodes[r] = nodes.unsafelyUnwrapped }
+        // Deterministic tries only while all of them together stay small enough for the CPU caches
+        // (slots two thirds full below `prefetchAbove`): they have about twice the nodes, and a walk
+        // that no longer waits for mispredicted branches would wait for memory instead.
+        if determinize, let deterministic = TrieDeterminizer.determinize(
+            roleNodes, dollarTags: roleDollarTags, growth: Self.deterministicGrowth,
+            budget: prefetchAbove * Self.denseLoad.nodes / Self.denseLoad.slots / MemoryLayout<TrieSlot>.stride) {
+            roleNodes = deterministic
         }
-        deterministicNodes = []
+        roleDollarTags = []
         // Every node but the roots takes one slot: the tries' size at a quarter full is known
         // before they are laid out.
         let edges = roleNodes.reduce(0) { $0 + $1.edgeCount }

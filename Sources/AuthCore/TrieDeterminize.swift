@@ -30,6 +30,26 @@ struct RoleNodes {
 }
 
 enum TrieDeterminizer {
+    /// All roles' tries (`plain`, in role order), each made deterministic unless it would grow more
+    /// than `growth` times (+64 nodes) or has %u / %c edges; nil when they would take `budget` edges
+    /// or more in all. The plain tries are counted first, so a large policy costs no attempt.
+    static func determinize(_ plain: [RoleNodes], dollarTags: [Set<UInt32>], growth: Int, budget: Int) -> [RoleNodes]? {
+        var edges = plain.reduce(0) { $0 + $1.edgeCount }
+        guard edges < budget else { return nil }
+        var result: [RoleNodes] = []
+        result.reserveCapacity(plain.count)
+        for (r, role) in plain.enumerated() {
+            guard let deterministic = determinize(role, dollarTags: dollarTags[r], limit: role.parent.count * growth + 64) else {
+                result.append(role)
+                continue
+            }
+            edges += deterministic.edgeCount - role.edgeCount
+            if edges >= budget { return nil }
+            result.append(deterministic)
+        }
+        return result
+    }
+
     /// The deterministic form of `plain` (one role's trie), or nil when the role has %u / %c edges
     /// or its deterministic trie would have more than `limit` nodes. `dollarTags`: the first-level
     /// literals that start with '$'.
