@@ -51,7 +51,7 @@ enum TrieDeterminizer {
     }
 
     /// The deterministic form of `plain` (one role's trie), or nil when the role has %u / %c edges
-    /// or its deterministic trie would have more than `limit` nodes. `dollarTags`: the first-level
+    /// or its deterministic trie would have more than `limit` nodes (or take too long to build). `dollarTags`: the first-level
     /// literals that start with '$'.
     static func determinize(_ plain: RoleNodes, dollarTags: Set<UInt32>, limit: Int) -> RoleNodes? {
         let n = plain.parent.count
@@ -82,10 +82,15 @@ enum TrieDeterminizer {
         var plusSet: [UInt32] = []
         var edges: [(tag: UInt32, child: UInt32)] = []
 
+        // Members of all sets expanded so far: crafted filters ('+' at many levels) can make the sets
+        // large even while the nodes stay under `limit`, and the build must stay quick.
+        var expanded = 0
         while let item = work.popLast() {
             set.removeAll(keepingCapacity: true)
             set.append(contentsOf: pool[(pool.count - item.count)...])
             pool.removeLast(item.count)
+            expanded += item.count
+            if expanded > limit * 16 { return nil }
 
             var info: UInt8 = 0
             plusSet.removeAll(keepingCapacity: true)

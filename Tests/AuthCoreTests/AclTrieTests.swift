@@ -494,6 +494,24 @@ private struct Fuzz {
         #expect(ownPrefix.brokerAllows(username: "u1", clientId: "c", topic: "b/" + String(repeating: "z/", count: 5_000) + "z", access: .write))
     }
 
+    /// A role whose deterministic trie would explode (here 2¹² nodes for 12 filters: each level
+    /// may or may not have been the one literal) keeps its plain trie, and is still right; an
+    /// ordinary role beside it is made deterministic.
+    @Test func roleThatWouldGrowTooMuchKeepsItsPlainTrie() {
+        let depth = 12
+        let filters = (0..<depth).map { i in (0..<depth).map { $0 == i ? "a" : "+" }.joined(separator: "/") + "/end" }
+        let s = snapshot(roles: [Role(name: "wide", permissions: filters.map { permission($0, .read) }),
+                                 Role(name: "plain", permissions: [permission("x/+/y", .read), permission("x/#", .write)])],
+                         users: [user("u", roles: ["wide", "plain"])])
+        #expect(s.compiled.deterministicRoles == 1)
+        let levels = (0..<depth).map { $0 == 7 ? "a" : "b" }
+        #expect(s.brokerAllows(username: "u", clientId: "c", topic: levels.joined(separator: "/") + "/end", access: .read))
+        #expect(!s.brokerAllows(username: "u", clientId: "c", topic: Array(repeating: "b", count: depth).joined(separator: "/") + "/end", access: .read))
+        #expect(s.brokerAllows(username: "u", clientId: "c", topic: "x/q/y", access: .read))
+        #expect(s.brokerAllows(username: "u", clientId: "c", topic: "x/q/y", access: .write))
+        #expect(!s.brokerAllows(username: "u", clientId: "c", topic: "y/q/y", access: .write))
+    }
+
     @Test func emptyPolicyAndCounters() {
         #expect(!Snapshot.empty.brokerAllows(username: "a", clientId: "c", topic: "a", access: .read))
         #expect(Snapshot.empty.aclRuleCount == 0)
