@@ -697,10 +697,7 @@ struct TrieWalk {
             if info & TrieNode.deterministicChildren == 0 { return false }
             let level = levels[depth]
             if level.flags & LevelInfo.hash != 0 {
-                // As in `covers`: only a permission '+/#' here covers the filter's '#'.
-                guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
-                let edge = child(node, EdgeTag.plus)
-                return edge >= 0 && slots[edge].info & hashBit != 0
+                return plusHashCovers(node, info, depth, firstLevelEmpty: firstLevelEmpty)
             }
             var next = -1
             if level.flags & LevelInfo.plus == 0 && info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
@@ -712,6 +709,16 @@ struct TrieWalk {
             info = slots[next].info
             depth &+= 1
         }
+    }
+
+    /// The filter's level at `depth` is '#': only a permission '+/#' at `node` can cover it (a '#'
+    /// there was seen before), and only when the '#''s parent is no topic (nothing before it, or a
+    /// lone empty first level). The same in plain and deterministic tries.
+    @inline(__always)
+    private func plusHashCovers(_ node: UInt32, _ info: UInt8, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
+        guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
+        let edge = child(node, EdgeTag.plus)
+        return edge >= 0 && slots[edge].info & hashBit != 0
     }
 
     /// Does one read permission below `node` cover every topic the rest of the filter can match?
@@ -727,11 +734,7 @@ struct TrieWalk {
             if info & TrieNode.anyChild == 0 { return false }
             let level = levels[depth]
             if level.flags & LevelInfo.hash != 0 {
-                // Only a permission '+/#' at this point can cover the filter's '#', and only when the
-                // '#''s parent is no topic (nothing before it, or a lone empty first level).
-                guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
-                let edge = child(node, EdgeTag.plus)
-                return edge >= 0 && slots[edge].info & hashBit != 0
+                return plusHashCovers(node, info, depth, firstLevelEmpty: firstLevelEmpty)
             }
             if level.flags & LevelInfo.plus != 0 {
                 // Only a permission '+' covers the filter's '+'.
