@@ -119,6 +119,14 @@ struct LevelInfo {
     static let hash: UInt8 = 0x08
 }
 
+/// Room for the level descriptions of a check on the stack, for policies whose filters have at most
+/// `capacity` levels before any '#' (nearly all).
+struct LevelBuffer {
+    static let capacity = 16
+    var levels: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                 UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+
 /// The outcome of a hot-path check; the deny cases mirror `DenyReason`.
 enum AclVerdict: UInt8, Sendable {
     case allowed, unknownUser, userDisabled, noRoles, invalidTopic, noMatchingPermission
@@ -431,39 +439,54 @@ final class CompiledAcl: @unchecked Sendable {
         let substituteClientId = usesClientId && ByteCompare.canStandAsOneLevel(clientId) ? clientId : nil
         let maxDepth = self.maxDepth
 
-        // Stack memory: maxDepth is the policy's longest filter (a handful of levels).
-        return withUnsafeTemporaryAllocation(of: LevelInfo.self, capacity: max(maxDepth, 1)) { buffer -> AclVerdict in
-            let levels = buffer.baseAddress.unsafelyUnwrapped
-            var levelCount = topic.count > 0 && topic.count <= TopicSyntax.maxBytes
-                ? describeLevels(of: topic, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
-
-            let (found, user) = lookUpUser(username, probe)
-            guard found == .allowed, let user else { return found }
-            let prefix = access == .write ? users.prefix(user) : UnsafeBufferPointer(start: nil, count: 0)
-            let seq = ByteSeq(prefix, topic)
-            if !prefix.isEmpty {
-                levelCount = seq.count <= TopicSyntax.maxBytes
-                    ? describeLevels(of: seq, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
+        // Stack memory: maxDepth is the policy's longest filter (a handful of levels). Up to
+        // `LevelBuffer.capacity` of them in a fixed buffer, which keeps the check in one function.
+        if maxDepth <= LevelBuffer.capacity {
+            var buffer = LevelBuffer()
+            return withUnsafeMutableBytes(of: &buffer.levels) { bytes in
+                check(username, probe, topic, access, substituteUsername, substituteClientId,
+                      levels: bytes.bindMemory(to: LevelInfo.self).baseAddress.unsafelyUnwrapped)
             }
-            guard levelCount > 0 else { return .invalidTopic }
-
-            let read = access == .read
-            var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: levelCount,
-                                dollar: seq[0] == TopicSyntax.dollar,
-                                endBit: read ? TrieNode.endRead : TrieNode.endWrite,
-                                hashBit: read ? TrieNode.hashRead : TrieNode.hashWrite)
-            let roleCount = Int(truncatingIfNeeded: user.pointee.roleCount)
-            if prefetchTries {
-                for r in 0..<min(roleCount, 3) { walk.prefetch(users.trie(user, r), described: min(levelCount, maxDepth)) }
-            }
-            for r in 0..<roleCount {
-                let role = users.trie(user, r)
-                walk.enter(role)
-                if role.rootInfo & TrieNode.deterministic != 0 ? walk.matchesDeterministic(role.rootInfo)
-                    : walk.matches(TrieNode.root, role.rootInfo, 0) { return .allowed }
-            }
-            return .noMatchingPermission
         }
+        return withUnsafeTemporaryAllocation(of: LevelInfo.self, capacity: maxDepth) { buffer in
+            check(username, probe, topic, access, substituteUsername, substituteClientId, levels: buffer.baseAddress.unsafelyUnwrapped)
+        }
+    }
+
+    /// `verdict`, with a buffer for `maxDepth` level descriptions.
+    @inline(__always)
+    private func check(_ username: UnsafeBufferPointer<UInt8>, _ probe: UserTable.Probe, _ topic: UnsafeBufferPointer<UInt8>,
+                       _ access: Access, _ substituteUsername: UnsafeBufferPointer<UInt8>?,
+                       _ substituteClientId: UnsafeBufferPointer<UInt8>?, levels: UnsafeMutablePointer<LevelInfo>) -> AclVerdict {
+        var levelCount = topic.count > 0 && topic.count <= TopicSyntax.maxBytes
+            ? describeLevels(of: topic, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
+
+        let (found, user) = lookUpUser(username, probe)
+        guard found == .allowed, let user else { return found }
+        let prefix = access == .write ? users.prefix(user) : UnsafeBufferPointer(start: nil, count: 0)
+        let seq = ByteSeq(prefix, topic)
+        if !prefix.isEmpty {
+            levelCount = seq.count <= TopicSyntax.maxBytes
+                ? describeLevels(of: seq, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
+        }
+        guard levelCount > 0 else { return .invalidTopic }
+
+        let read = access == .read
+        var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: levelCount,
+                            dollar: seq[0] == TopicSyntax.dollar,
+                            endBit: read ? TrieNode.endRead : TrieNode.endWrite,
+                            hashBit: read ? TrieNode.hashRead : TrieNode.hashWrite)
+        let roleCount = Int(truncatingIfNeeded: user.pointee.roleCount)
+        if prefetchTries {
+            for r in 0..<min(roleCount, 3) { walk.prefetch(users.trie(user, r), described: min(levelCount, maxDepth)) }
+        }
+        for r in 0..<roleCount {
+            let role = users.trie(user, r)
+            walk.enter(role)
+            if role.rootInfo & TrieNode.deterministic != 0 ? walk.matchesDeterministic(role.rootInfo)
+                : walk.matches(TrieNode.root, role.rootInfo, 0) { return .allowed }
+        }
+        return .noMatchingPermission
     }
 
     /// SUBSCRIBE: does one read permission of the user's roles cover every topic `filter` can match?
