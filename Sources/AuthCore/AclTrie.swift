@@ -187,7 +187,6 @@ final class CompiledAcl: @unchecked Sendable {
     /// where they can be laid out `roomyLoad` for the price of some memory.
     static let prefetchThreshold = 16 << 20
 
-    /// `levelLimit`: distinct literal levels an edge tag can name (tests lower it).
     /// Deterministic tries may have this many times the nodes of the plain ones (plus a few);
     /// a role whose trie would grow more keeps its plain trie.
     static let deterministicGrowth = 4
@@ -688,6 +687,14 @@ struct TrieWalk {
             : (TrieNode.root, rootInfo & ~(TrieNode.deterministic | TrieNode.dollarLiterals))
     }
 
+    /// The one edge a deterministic walk takes from `node` for a level with literal id `id`
+    /// (`EdgeTag.none`: no literal edge can match): that literal, else '+', else none (-1).
+    @inline(__always)
+    private func deterministicStep(_ node: UInt32, _ info: UInt8, _ id: UInt32) -> Int {
+        let next = info & TrieNode.literalChildren != 0 && id != EdgeTag.none ? child(node, id) : -1
+        return next < 0 && info & TrieNode.plusChild != 0 ? child(node, EdgeTag.plus) : next
+    }
+
     /// `matches` on a deterministic trie (TrieDeterminize.swift): one edge per level, no backtracking.
     /// A '#' met on the way matches whatever follows; the '$' root has none.
     @inline(__always)
@@ -697,9 +704,7 @@ struct TrieWalk {
         var depth = 0
         // A node with children is shallower than maxDepth, so this level is described.
         while depth < count && info & TrieNode.deterministicChildren != 0 {
-            let id = levels[depth].id
-            var next = info & TrieNode.literalChildren != 0 && id != EdgeTag.none ? child(node, id) : -1
-            if next < 0 && info & TrieNode.plusChild != 0 { next = child(node, EdgeTag.plus) }
+            let next = deterministicStep(node, info, levels[depth].id)
             guard next >= 0 else { break }
             node = UInt32(truncatingIfNeeded: next)
             info = slots[next].info
@@ -722,11 +727,7 @@ struct TrieWalk {
             if level.flags & LevelInfo.hash != 0 {
                 return plusHashCovers(node, info, depth, firstLevelEmpty: firstLevelEmpty)
             }
-            var next = -1
-            if level.flags & LevelInfo.plus == 0 && info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
-                next = child(node, level.id)
-            }
-            if next < 0 && info & TrieNode.plusChild != 0 { next = child(node, EdgeTag.plus) }
+            let next = deterministicStep(node, info, level.flags & LevelInfo.plus != 0 ? EdgeTag.none : level.id)
             guard next >= 0 else { return false }
             node = UInt32(truncatingIfNeeded: next)
             info = slots[next].info
@@ -862,7 +863,6 @@ struct TrieScratch {
         RoleNodes(parent: parent, tag: tag, info: info, deterministic: false)
     }
 }
-
 
 extension RoleNodes {
     /// Appends this role's table to `slots`: the slot an edge lands in becomes the child's node id.

@@ -8,7 +8,7 @@
 //
 // Each node is a set of plain-trie nodes (the subset construction, unfolded as a tree so that a
 // slot still *is* the node it leads to). The sets stay small for real policies (1.9× the nodes at
-// 10⁴ rules in `make bench`, 2.6× at 10⁵), but crafted ones can grow exponentially: a role whose
+// 10⁴ rules in `make bench`, 2.4× at 10⁵), but crafted ones can grow exponentially: a role whose
 // deterministic trie would exceed `limit` nodes keeps its plain trie, as do roles with %u / %c
 // edges (they depend on the connection, not on the topic alone).
 //
@@ -51,8 +51,8 @@ enum TrieDeterminizer {
     }
 
     /// The deterministic form of `plain` (one role's trie), or nil when the role has %u / %c edges
-    /// or its deterministic trie would have more than `limit` nodes (or take too long to build). `dollarTags`: the first-level
-    /// literals that start with '$'.
+    /// or its deterministic trie would have more than `limit` nodes (or take too long to build).
+    /// `dollarTags`: the first-level literals that start with '$'.
     static func determinize(_ plain: RoleNodes, dollarTags: Set<UInt32>, limit: Int) -> RoleNodes? {
         let n = plain.parent.count
         for info in plain.info where info & (TrieNode.usernameChild | TrieNode.clientIdChild) != 0 { return nil }
@@ -60,11 +60,11 @@ enum TrieDeterminizer {
         // Each plain node's '+' child, and its literal children (grouped by parent).
         var plus = [Int32](repeating: -1, count: n)
         var first = [Int](repeating: 0, count: n + 1)
-        for c in 1..<max(n, 1) where plain.tag[c] != EdgeTag.plus { first[Int(plain.parent[c]) + 1] += 1 }
+        for c in 1..<n where plain.tag[c] != EdgeTag.plus { first[Int(plain.parent[c]) + 1] += 1 }
         for i in 0..<n { first[i + 1] += first[i] }
         var literals = [UInt32](repeating: 0, count: first[n])
         var cursor = first
-        for c in 1..<max(n, 1) {
+        for c in 1..<n {
             let p = Int(plain.parent[c])
             if plain.tag[c] == EdgeTag.plus {
                 plus[p] = Int32(c)
@@ -76,7 +76,7 @@ enum TrieDeterminizer {
 
         var out = RoleNodes(parent: [0, 0], tag: [EdgeTag.empty, EdgeTag.empty], info: [0, 0], deterministic: true)
         // Sets of plain nodes still to expand, as a stack: (node, kind) in `work`, members in `pool`.
-        var work: [(node: Int, count: Int, kind: UInt8)] = [(1, 1, Kind.dollarRoot), (0, 1, Kind.root)]
+        var work: [(node: Int, count: Int, kind: Kind)] = [(1, 1, .dollarRoot), (0, 1, .root)]
         var pool: [UInt32] = [0, 0]
         var set: [UInt32] = []
         var plusSet: [UInt32] = []
@@ -97,14 +97,14 @@ enum TrieDeterminizer {
             edges.removeAll(keepingCapacity: true)
             for member in set {
                 let m = Int(member)
-                if item.kind != Kind.dollarRoot {
+                if item.kind != .dollarRoot {
                     info |= plain.info[m] & (TrieNode.endRead | TrieNode.endWrite | TrieNode.hashRead | TrieNode.hashWrite)
                     if plus[m] >= 0 { plusSet.append(UInt32(plus[m])) }
                 }
                 for k in first[m]..<first[m + 1] {
                     let child = literals[k]
                     let tag = plain.tag[Int(child)]
-                    if item.kind != Kind.inner && dollarTags.contains(tag) != (item.kind == Kind.dollarRoot) { continue }
+                    if item.kind != .inner && dollarTags.contains(tag) != (item.kind == .dollarRoot) { continue }
                     edges.append((tag, child))
                 }
             }
@@ -124,7 +124,7 @@ enum TrieDeterminizer {
                     k += 1
                 }
                 pool.append(contentsOf: plusSet)
-                work.append((id, members + plusSet.count, Kind.inner))
+                work.append((id, members + plusSet.count, .inner))
                 info |= TrieNode.literalChildren
             }
             if !plusSet.isEmpty {
@@ -133,7 +133,7 @@ enum TrieDeterminizer {
                 out.tag.append(EdgeTag.plus)
                 out.info.append(0)
                 pool.append(contentsOf: plusSet)
-                work.append((id, plusSet.count, Kind.inner))
+                work.append((id, plusSet.count, .inner))
                 info |= TrieNode.plusChild
             }
             out.info[item.node] = info
@@ -142,9 +142,8 @@ enum TrieDeterminizer {
         return out
     }
 
+    /// Which node a set of plain nodes becomes: the roots take only some of their literal edges.
     private enum Kind {
-        static let inner: UInt8 = 0
-        static let root: UInt8 = 1
-        static let dollarRoot: UInt8 = 2
+        case inner, root, dollarRoot
     }
 }
