@@ -7,6 +7,8 @@
 #   BENCH_SEED=1            policy generator seed
 #   BENCH_CHECKS=10000      checks per policy (checks.tsv lines)
 #   BENCH_SECONDS=2         time budget of each Swift check benchmark (dynsec: same)
+#   BENCH_ROUNDS=3          check rounds: per policy, cwauth's check and dynsec run back to back
+#                           in each round; medians and per-round ratios are reported
 #   BENCH_POLICIES="r100 r10k r100k r1m"   which policies (see POLICY_SPECS below)
 #   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
 #   BENCH_TP_ROUNDS=3       throughput rounds (no-auth and cwauth alternate; medians reported)
@@ -18,6 +20,7 @@ ROOT="$(dirname "$HERE")"
 SEED="${BENCH_SEED:-1}"
 CHECKS="${BENCH_CHECKS:-10000}"
 SECONDS_PER_BENCH="${BENCH_SECONDS:-2}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 POLICIES="${BENCH_POLICIES:-r100 r10k r100k r1m}"
 TP_SECONDS="${BENCH_TP_SECONDS:-4}"
 TP_ROUNDS="${BENCH_TP_ROUNDS:-3}"
@@ -87,34 +90,45 @@ make -s -C "$HERE/dynsec" dynsec_bench > "$LOGS/make-dynsec.log" 2>&1 || { cat "
 make -s -C "$HERE/throughput" loadgen > "$LOGS/make-loadgen.log" 2>&1 || { cat "$LOGS/make-loadgen.log" >&2; die "loadgen build"; }
 
 # --- 4. Swift benchmarks (ordo-one/benchmark) -------------------------------------------
+# swift_bench FILTER OUTPUT: the benchmarks whose whole names match FILTER (a regex), one process each.
+swift_bench() {
+    (
+        cd "$HERE"
+        CWAUTH_BENCH_DATA="$DATA" CWAUTH_BENCH_POLICIES="$policy_list" CWAUTH_BENCH_OUT="$OUT/facts" \
+        CWAUTH_BENCH_SECONDS="$SECONDS_PER_BENCH" \
+            swift package --scratch-path "$HERE/.build" --disable-sandbox benchmark \
+            --filter "$1" --no-progress --format markdown --path stdout
+    ) > "$2" 2>> "$LOGS/swift-bench.err" || {
+        tail -40 "$LOGS/swift-bench.err" >&2; tail -20 "$2" >&2; die "swift benchmarks ($1)"; }
+    grep -E '^\[(check|reference|build) ' "$2" >&2 || true
+}
+verified() {  # benchmark policy
+    local f="$OUT/facts/${1}_$2.facts"
+    [[ -f "$f" ]] && grep -q '^correct=yes$' "$f" || {
+        grep -E 'MISMATCH|ACLCheck:' "$LOGS/swift-bench.err" | head -20 >&2 || true
+        die "benchmark '$1 $2' did not verify its decisions (see $LOGS/swift-bench.err)"; }
+}
 
 policy_list=$(echo $POLICIES | tr ' ' ',')
-log "Swift benchmarks (build, then one process per benchmark): $policy_list"
-(
-    cd "$HERE"
-    CWAUTH_BENCH_DATA="$DATA" CWAUTH_BENCH_POLICIES="$policy_list" CWAUTH_BENCH_OUT="$OUT/facts" \
-    CWAUTH_BENCH_SECONDS="$SECONDS_PER_BENCH" \
-        swift package --scratch-path "$HERE/.build" --disable-sandbox benchmark \
-        --no-progress --format markdown --path stdout
-) > "$OUT/swift-bench.md" 2> "$LOGS/swift-bench.err" || {
-    tail -40 "$LOGS/swift-bench.err" >&2; tail -20 "$OUT/swift-bench.md" >&2; die "swift benchmarks"; }
-grep -E '^\[(check|reference|build) ' "$OUT/swift-bench.md" >&2 || true
-for name in $POLICIES; do
-    for b in check reference build; do
-        f="$OUT/facts/${b}_$name.facts"
-        [[ -f "$f" ]] && grep -q '^correct=yes$' "$f" || {
-            grep -E 'MISMATCH|ACLCheck:' "$LOGS/swift-bench.err" | head -20 >&2 || true
-            die "benchmark '$b $name' did not verify its decisions (see $LOGS/swift-bench.err)"; }
-    done
-done
+log "Swift benchmarks (build, then one process per benchmark): reference and build of $policy_list"
+swift_bench '(reference|build) .*' "$OUT/swift-bench.md"
+for name in $POLICIES; do verified reference "$name"; verified build "$name"; done
 
-# --- 5. dynsec on the same policies ------------------------------------------------------
-for name in $POLICIES; do
-    log "dynsec_bench $name"
-    "$HERE/dynsec/dynsec_bench" --plugin "$DYNSEC_PLUGIN" --seconds "$SECONDS_PER_BENCH" "$DATA/$name" \
-        > "$OUT/dynsec-$name.txt" 2> "$LOGS/dynsec-$name.err" \
-        || { tail -20 "$LOGS/dynsec-$name.err" >&2; die "dynsec_bench $name"; }
-    cat "$OUT/dynsec-$name.txt" >&2
+# --- 5. check rounds: cwauth's hot path, then dynsec, on every policy ----------------------
+# The host's speed drifts over minutes (a shared VM): each round measures both within about a
+# minute, and the report gives medians over rounds and the median of the per-round ratios.
+# (One `swift package benchmark` per round: each call costs about 25 s before it measures.)
+for round in $(seq 1 "$ROUNDS"); do
+    log "round $round/$ROUNDS: check $policy_list, then dynsec_bench on each"
+    for name in $POLICIES; do rm -f "$OUT/facts/check_$name.facts"; done
+    swift_bench 'check .*' "$OUT/check-r$round.md"
+    for name in $POLICIES; do verified check "$name"; done
+    for name in $POLICIES; do
+        "$HERE/dynsec/dynsec_bench" --plugin "$DYNSEC_PLUGIN" --seconds "$SECONDS_PER_BENCH" "$DATA/$name" \
+            > "$OUT/dynsec-$name-r$round.txt" 2> "$LOGS/dynsec-$name.err" \
+            || { tail -20 "$LOGS/dynsec-$name.err" >&2; die "dynsec_bench $name"; }
+        echo "$name: $(cat "$OUT/dynsec-$name-r$round.txt")" >&2
+    done
 done
 
 # --- 6. end-to-end throughput ------------------------------------------------------------
@@ -189,5 +203,5 @@ EOF
 fi
 
 # --- 7. the table --------------------------------------------------------------------------
-"$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --results "$HERE/results.md"
+"$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --rounds "$ROUNDS" --results "$HERE/results.md"
 log "done in $(( $(date +%s) - START )) s; table also in Benchmarks/results.md"
