@@ -11,7 +11,7 @@
 #                           in each round; medians and per-round ratios are reported
 #   BENCH_POLICIES="r100 r10k r100k r1m"   which policies (see POLICY_SPECS below)
 #   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
-#   BENCH_TP_ROUNDS=3       throughput rounds (no-auth and cwauth alternate; medians reported)
+#   BENCH_TP_ROUNDS=5       throughput rounds (each no-auth, then cwauth; median of the per-round ratios)
 #   BENCH_SKIP_THROUGHPUT=1 skip the broker runs
 set -euo pipefail
 
@@ -23,7 +23,7 @@ SECONDS_PER_BENCH="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 POLICIES="${BENCH_POLICIES:-r100 r10k r100k r1m}"
 TP_SECONDS="${BENCH_TP_SECONDS:-4}"
-TP_ROUNDS="${BENCH_TP_ROUNDS:-3}"
+TP_ROUNDS="${BENCH_TP_ROUNDS:-5}"
 TP_POLICY=r100k
 PYTHON="${PYTHON:-python3}"
 DYNSEC_PLUGIN="${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}"

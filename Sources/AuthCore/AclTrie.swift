@@ -127,6 +127,39 @@ struct LevelBuffer {
                  UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
+/// What `describeLevels` compares each topic level with besides the level table. Two forms, so that
+/// the loop for a policy without %u / %c (most) holds no such comparisons, nor registers for them.
+protocol LevelMarks {
+    /// `LevelInfo.equalsUsername` / `equalsClientId` for the level `level[0..<count]`.
+    func flags(_ level: UnsafePointer<UInt8>, _ count: Int) -> UInt8
+}
+
+/// No level can stand for the username or client id: the policy has no %u / %c, or the connection's
+/// values cannot stand as one level.
+struct NoLevelMarks: LevelMarks {
+    @inline(__always)
+    func flags(_ level: UnsafePointer<UInt8>, _ count: Int) -> UInt8 { 0 }
+}
+
+/// The connection's username and client id, each nil when the policy does not use it or it cannot
+/// stand as one level.
+struct SubstitutionMarks: LevelMarks {
+    let username: UnsafeBufferPointer<UInt8>?
+    let clientId: UnsafeBufferPointer<UInt8>?
+
+    @inline(__always)
+    func flags(_ level: UnsafePointer<UInt8>, _ count: Int) -> UInt8 {
+        var flags: UInt8 = 0
+        if let username, username.count == count, ByteCompare.equal(level, username.baseAddress, count) {
+            flags |= LevelInfo.equalsUsername
+        }
+        if let clientId, clientId.count == count, ByteCompare.equal(level, clientId.baseAddress, count) {
+            flags |= LevelInfo.equalsClientId
+        }
+        return flags
+    }
+}
+
 /// The outcome of a hot-path check; the deny cases mirror `DenyReason`.
 enum AclVerdict: UInt8, Sendable {
     case allowed, unknownUser, userDisabled, noRoles, invalidTopic, noMatchingPermission
@@ -337,8 +370,8 @@ final class CompiledAcl: @unchecked Sendable {
     /// This and the trie walk are the whole cost of a delivery check, so it reads a word at a time:
     /// a level of at most 16 bytes is found, checked and looked up from the two words it is read in.
     @inline(__always)
-    private func describeLevels(of topic: UnsafeBufferPointer<UInt8>, into levels: UnsafeMutablePointer<LevelInfo>,
-                                username: UnsafeBufferPointer<UInt8>?, clientId: UnsafeBufferPointer<UInt8>?) -> Int {
+    private func describeLevels<Marks: LevelMarks>(of topic: UnsafeBufferPointer<UInt8>, into levels: UnsafeMutablePointer<LevelInfo>,
+                                                   marks: Marks) -> Int {
         guard let base = topic.baseAddress else { return 0 }
         let count = topic.count
         // Locals, not fields of `self`: the stores into `levels` could alias this object as far as
@@ -370,15 +403,7 @@ final class CompiledAcl: @unchecked Sendable {
             }
             if levelCount < maxDepth {
                 let id = levelNames.find(head: head, tail: tail, base + start, end &- start)
-                let length = end &- start
-                var flags: UInt8 = 0
-                if let username, username.count == length, ByteCompare.equal(base + start, username.baseAddress, length) {
-                    flags |= LevelInfo.equalsUsername
-                }
-                if let clientId, clientId.count == length, ByteCompare.equal(base + start, clientId.baseAddress, length) {
-                    flags |= LevelInfo.equalsClientId
-                }
-                (levels + levelCount).initialize(to: LevelInfo(id: id, flags: flags))
+                (levels + levelCount).initialize(to: LevelInfo(id: id, flags: marks.flags(base + start, end &- start)))
             }
             levelCount &+= 1
             if end == count { return levelCount }
@@ -457,8 +482,12 @@ final class CompiledAcl: @unchecked Sendable {
     private func check(_ username: UnsafeBufferPointer<UInt8>, _ probe: UserTable.Probe, _ topic: UnsafeBufferPointer<UInt8>,
                        _ access: Access, _ substituteUsername: UnsafeBufferPointer<UInt8>?,
                        _ substituteClientId: UnsafeBufferPointer<UInt8>?, levels: UnsafeMutablePointer<LevelInfo>) -> AclVerdict {
-        var levelCount = topic.count > 0 && topic.count <= TopicSyntax.maxBytes
-            ? describeLevels(of: topic, into: levels, username: substituteUsername, clientId: substituteClientId) : 0
+        var levelCount = 0
+        if topic.count > 0 && topic.count <= TopicSyntax.maxBytes {
+            levelCount = substituteUsername == nil && substituteClientId == nil
+                ? describeLevels(of: topic, into: levels, marks: NoLevelMarks())
+                : describeLevels(of: topic, into: levels, marks: SubstitutionMarks(username: substituteUsername, clientId: substituteClientId))
+        }
 
         let (found, user) = lookUpUser(username, probe)
         guard found == .allowed, let user else { return found }
