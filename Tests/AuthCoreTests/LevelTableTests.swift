@@ -52,4 +52,19 @@ import Testing
         #expect(find(Self.bytes(41, seed: 3)) == EdgeTag.none)
         #expect(find(Self.bytes(5, seed: 4)) == EdgeTag.none)
     }
+
+    /// The compiled arrays are copied out of Swift arrays: small ones onto the heap, large ones into
+    /// a mapping of their own at a 2 MB boundary (for 2 MB pages). Both must hold the same values.
+    @Test func frozenCopiesKeepTheirValuesAndLargeOnesAre2MBAligned() {
+        for count in [0, 1, 1000, Frozen.hugePageBytes / 8 - 1, Frozen.hugePageBytes / 8, Frozen.hugePageBytes / 8 * 3 + 5] {
+            let values = (0..<count).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+            let copy = Frozen.copy(values)
+            #expect(copy.count == count)
+            #expect(Array(copy) == values, "count \(count)")
+            if count * 8 >= Frozen.hugePageBytes, let base = copy.baseAddress {
+                #expect(UInt(bitPattern: base) % UInt(Frozen.hugePageBytes) == 0, "count \(count)")
+            }
+            Frozen.free(copy)
+        }
+    }
 }
