@@ -338,6 +338,11 @@ final class CompiledAcl: @unchecked Sendable {
         levelNames.memoryBytes + users.memoryBytes + slots.count * MemoryLayout<TrieSlot>.stride
     }
 
+    /// Of those, the bytes in 2 MB-page mappings of their own (`Frozen`), rounded up to whole pages.
+    var mappedBytes: Int {
+        levelNames.mappedBytes + users.mappedBytes + Frozen.mappedBytes(slots)
+    }
+
     var nodeCount: Int {
         var count = 0
         for slot in slots where !slot.isEmpty { count += 1 }

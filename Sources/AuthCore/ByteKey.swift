@@ -269,6 +269,13 @@ enum Frozen {
         }
     }
 
+    /// Bytes of `buffer` in a mapping of its own (outside malloc's heap, so a malloc count misses
+    /// them); 0 for a copy on the heap.
+    static func mappedBytes<T>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
+        let bytes = max(buffer.count, 1) * MemoryLayout<T>.stride
+        return bytes >= hugePageBytes ? rounded(bytes) : 0
+    }
+
     private static func rounded(_ bytes: Int) -> Int {
         (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes
     }

@@ -109,6 +109,8 @@ struct LevelTable {
         bytes.count + offsets.count * MemoryLayout<UInt32>.stride + entries.count * MemoryLayout<LevelEntry>.stride
     }
 
+    var mappedBytes: Int { Frozen.mappedBytes(bytes) + Frozen.mappedBytes(offsets) + Frozen.mappedBytes(entries) }
+
     func deallocate() {
         Frozen.free(bytes)
         Frozen.free(offsets)

@@ -128,6 +128,10 @@ public final class Snapshot: Sendable {
     /// Bytes of the compiled ACL (tries, interned levels, user table); the reference form is extra.
     public var aclMemoryBytes: Int { compiled.memoryBytes }
 
+    /// Bytes of the compiled ACL held in mappings of their own rather than on the malloc heap
+    /// (large arrays, on 2 MB pages): what a malloc count of the snapshot does not see.
+    public var aclMappedBytes: Int { compiled.mappedBytes }
+
     /// MQTT permissions compiled into the tries (valid filters, summed over roles).
     public var aclRuleCount: Int { compiled.ruleCount }
 

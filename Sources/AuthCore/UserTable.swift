@@ -93,6 +93,8 @@ struct UserTable {
         slots.count * MemoryLayout<UserSlot>.stride + tries.count * MemoryLayout<RoleTrie>.stride + bytes.count
     }
 
+    var mappedBytes: Int { Frozen.mappedBytes(slots) + Frozen.mappedBytes(tries) + Frozen.mappedBytes(bytes) }
+
     func deallocate() {
         Frozen.free(slots)
         Frozen.free(tries)

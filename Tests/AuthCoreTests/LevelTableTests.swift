@@ -63,6 +63,9 @@ import Testing
             #expect(Array(copy) == values, "count \(count)")
             if count * 8 >= Frozen.hugePageBytes, let base = copy.baseAddress {
                 #expect(UInt(bitPattern: base) % UInt(Frozen.hugePageBytes) == 0, "count \(count)")
+                #expect(Frozen.mappedBytes(copy) >= count * 8 && Frozen.mappedBytes(copy) % Frozen.hugePageBytes == 0)
+            } else {
+                #expect(Frozen.mappedBytes(copy) == 0, "count \(count)")
             }
             Frozen.free(copy)
         }
