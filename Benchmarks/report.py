@@ -149,7 +149,8 @@ def main():
         build_ms = bt.get("p50", 0) / 1e6 if bt else None
         heap = int(bf.get("snapshot_heap_bytes", "0") or 0)
         mapped = int(bf.get("snapshot_mapped_bytes", "0") or 0)
-        bytes_rule = (heap + mapped) / rules if rules else None
+        held = int(bf.get("snapshot_bytes", "0") or 0)
+        bytes_rule = held / rules if rules else None
         acl_bytes = int(bf["acl_memory_bytes"]) if "acl_memory_bytes" in bf else None
         c_allocs = float(cf.get("allocs_per_check", "nan"))
         r_allocs = float(rf.get("allocs_per_check", "nan"))
@@ -169,7 +170,7 @@ def main():
             f"(cwauth {', '.join(fmt_ns(x['med']) for x in rounds)} ns, dynsec {', '.join(fmt_ns(x['dyn']) for x in rounds)} ns, "
             f"speedup {', '.join(fmt_ratio(x) for x in ratios)}), {cf.get('allocs_total', '?')} mallocs in "
             f"{cf.get('counted_checks', '?')} checks; reference: {r_n:,} single-check samples; "
-            f"snapshot: {heap + mapped:,} bytes ({heap:,} on the heap in {bf.get('snapshot_mallocs', '?')} mallocs, "
+            f"snapshot: {held:,} bytes ({heap:,} on the heap in {bf.get('snapshot_mallocs', '?')} mallocs, "
             f"{mapped:,} in 2 MB-page mappings)"
             + (f", ACL structure {acl_bytes:,} bytes ({acl_bytes / rules:,.1f}/rule)" if acl_bytes is not None and rules else "")
             + f"; JSON decode {bf.get('decode_s', '?')} s; dynsec p99 {fmt_ns(dyn_p99)} ns, load {rounds[0]['load_ms'] if rounds else '?'} ms")

@@ -252,8 +252,9 @@ enum Frozen {
     static let hugePageBytes = 2 << 20
 
     static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-        let bytes = max(array.count, 1) * MemoryLayout<T>.stride
-        let raw = bytes >= hugePageBytes ? mapHuge(bytes) : malloc(bytes)
+        let bytes = byteCount(array.count, T.self)
+        let mapped = mappedSize(bytes)
+        let raw = mapped > 0 ? mapHuge(mapped) : malloc(bytes)
         guard let raw else { fatalError("cwauth: out of memory (\(bytes) bytes for the compiled policy)") }
         let buffer = UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: max(array.count, 1)), count: array.count)
         _ = buffer.initialize(fromContentsOf: array)
@@ -261,9 +262,9 @@ enum Frozen {
     }
 
     static func free<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
-        let bytes = max(buffer.count, 1) * MemoryLayout<T>.stride
-        if bytes >= hugePageBytes {
-            _ = munmap(UnsafeMutableRawPointer(buffer.baseAddress), rounded(bytes))
+        let mapped = mappedBytes(buffer)
+        if mapped > 0 {
+            _ = munmap(UnsafeMutableRawPointer(buffer.baseAddress), mapped)
         } else {
             Glibc.free(buffer.baseAddress)
         }
@@ -272,24 +273,28 @@ enum Frozen {
     /// Bytes of `buffer` in a mapping of its own (outside malloc's heap, so a malloc count misses
     /// them); 0 for a copy on the heap.
     static func mappedBytes<T>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
-        let bytes = max(buffer.count, 1) * MemoryLayout<T>.stride
-        return bytes >= hugePageBytes ? rounded(bytes) : 0
+        mappedSize(byteCount(buffer.count, T.self))
     }
 
-    private static func rounded(_ bytes: Int) -> Int {
-        (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes
+    private static func byteCount<T>(_ count: Int, _: T.Type) -> Int {
+        max(count, 1) * MemoryLayout<T>.stride
     }
 
-    /// `rounded(bytes)` of fresh pages at a 2 MB boundary: a mapping 2 MB larger, trimmed.
-    private static func mapHuge(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        let size = rounded(bytes)
+    /// The one place that decides: a copy of `bytes` gets a mapping of this size (whole 2 MB
+    /// pages), or 0 for the heap.
+    private static func mappedSize(_ bytes: Int) -> Int {
+        bytes >= hugePageBytes ? (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes : 0
+    }
+
+    /// `size` bytes (whole 2 MB pages) of fresh pages at a 2 MB boundary: a mapping 2 MB larger, trimmed.
+    private static func mapHuge(_ size: Int) -> UnsafeMutableRawPointer? {
         guard let mapped = mmap(nil, size + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               mapped != MAP_FAILED else { return nil }
         let address = UInt(bitPattern: mapped)
         let aligned = (address + UInt(hugePageBytes) - 1) & ~UInt(hugePageBytes - 1)
-        let head = Int(aligned - address)
+        let head = Int(aligned - address)  // 0 ..< hugePageBytes, so the tail is never empty
         if head > 0 { _ = munmap(mapped, head) }
-        if hugePageBytes - head > 0 { _ = munmap(mapped + head + size, hugePageBytes - head) }
+        _ = munmap(mapped + head + size, hugePageBytes - head)
         let start = mapped + head
         _ = madvise(start, size, MADV_HUGEPAGE)  // a hint: without it, 4 KB pages
         return start

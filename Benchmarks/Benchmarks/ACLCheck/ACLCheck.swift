@@ -211,7 +211,6 @@ let benchmarks: @Sendable () -> Void = {
                 ("correct", "yes"), ("decode_s", String(format: "%.3f", fixture.decodeSeconds)),
                 ("snapshot_heap_bytes", "\(m.liveBytes)"), ("snapshot_mapped_bytes", "\(mapped)"),
                 ("snapshot_bytes", "\(held)"), ("snapshot_mallocs", "\(m.mallocs)"),
-                ("snapshot_bytes_per_rule", String(format: "%.1f", Double(held) / Double(max(fixture.rules, 1)))),
             ]
             facts.append(("acl_memory_bytes", "\(m.result.aclMemoryBytes)"))
             facts.append(("acl_bytes_per_rule", String(format: "%.1f", Double(m.result.aclMemoryBytes) / Double(max(fixture.rules, 1)))))
