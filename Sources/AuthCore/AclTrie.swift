@@ -15,7 +15,8 @@
 //
 // A check asks for the user's slot (UserTable.swift: it holds the heads of the user's first tries),
 // splits and validates the topic in one pass while looking up each level's id (at most `maxDepth`
-// of them, in a stack buffer), then finds the user and walks the trie of each of the user's roles.
+// of them, in a stack buffer), then finds the user and walks the trie of each of the user's roles,
+// or the one trie of all of them when the user holds several (RoleSetTries.swift).
 // The cost depends on the topic and on those roles' tries only, never on how many other roles or
 // rules the policy has, and a role's slots are contiguous.
 //
@@ -197,6 +198,8 @@ final class CompiledAcl: @unchecked Sendable {
     let usesClientId: Bool
     /// Roles whose trie is deterministic (TrieDeterminize.swift); the others keep the plain one.
     let deterministicRoles: Int
+    /// Tries of role sets that users hold together (RoleSetTries.swift).
+    let roleSetTries: Int
     /// MQTT permissions compiled (valid filters, over all roles).
     let ruleCount: Int
     /// False when the policy has more distinct topic levels than an edge tag can name
@@ -211,10 +214,16 @@ final class CompiledAcl: @unchecked Sendable {
     /// A quarter: a walk nearly always finds an edge, or learns there is none, in the slot it
     /// hashes to. Probe runs of random length cost mispredicted branches, not just instructions:
     /// measured at 10⁴ rules, 1,584 → 1,500 instructions and about 10 % less time per check.
-    /// Used while the tries stay below a quarter of `prefetchThreshold` (4 MB) even at this load:
-    /// the deterministic tries of 10⁵ rules laid out this way (14 MB instead of 5) were no faster
-    /// in `make bench` on a host whose L3 cache is shared.
+    /// Used while the tries stay below half of `prefetchThreshold` (8 MB) even at this load
+    /// (`roomyEdges`): the deterministic tries of 10⁵ rules laid out this way (14 MB instead of 5)
+    /// were no faster in `make bench` on a host whose L3 cache is shared, while those of 10⁴ rules
+    /// with their role sets' (4.7 MB instead of 1.8) were 10 % faster than laid out dense.
     static let roomyLoad = TrieLoad(nodes: 1, slots: 4)
+
+    /// Edges the tries may have in all to be laid out `roomyLoad`.
+    static func roomyEdges(prefetchAbove: Int) -> Int {
+        prefetchAbove / 2 / (roomyLoad.slots / roomyLoad.nodes * MemoryLayout<TrieSlot>.stride)
+    }
     /// Tries smaller than this mostly stay in the CPU caches, where prefetching costs more than it
     /// saves (measured: a few percent slower at 10⁵ rules, 5 MB; 5–20 % faster at 10⁶, 62 MB), and
     /// where they can be laid out `roomyLoad` for the price of some memory.
@@ -281,21 +290,30 @@ final class CompiledAcl: @unchecked Sendable {
         // Deterministic tries only while all of them together stay small enough for the CPU caches
         // (slots two thirds full below `prefetchAbove`): they have about twice the nodes, and a walk
         // that no longer waits for mispredicted branches would wait for memory instead.
+        let plainNodes = roleNodes
+        var roleSetTrie: [[Int]: Int] = [:]
         if determinize, let deterministic = TrieDeterminizer.determinize(
             roleNodes, dollarTags: roleDollarTags, growth: Self.deterministicGrowth,
             budget: prefetchAbove * Self.denseLoad.nodes / Self.denseLoad.slots / MemoryLayout<TrieSlot>.stride) {
             roleNodes = deterministic
+            // Users who hold several roles walk one trie of them all (RoleSetTries.swift), while the
+            // tries can still be laid out roomy.
+            if complete {
+                roleSetTrie = RoleSetTries.build(users: users, plain: plainNodes, dollarTags: roleDollarTags,
+                                                 into: &roleNodes, scratch: &scratch, growth: Self.deterministicGrowth,
+                                                 budget: Self.roomyEdges(prefetchAbove: prefetchAbove))
+            }
         }
         roleDollarTags = []
         // Every node but the roots takes one slot: the tries' size at a quarter full is known
         // before they are laid out.
         let edges = roleNodes.reduce(0) { $0 + $1.edgeCount }
-        let load = edges * Self.roomyLoad.slots / Self.roomyLoad.nodes * MemoryLayout<TrieSlot>.stride < prefetchAbove / 4
-            ? Self.roomyLoad : Self.denseLoad
+        let load = edges < Self.roomyEdges(prefetchAbove: prefetchAbove) ? Self.roomyLoad : Self.denseLoad
         var slots: [TrieSlot] = []
         var slotOf: [UInt32] = []
         var heads = roleNodes.map { $0.layOut(into: &slots, load: load, slotOf: &slotOf) }
-        var deterministicRoles = roleNodes.reduce(0) { $0 + ($1.deterministic ? 1 : 0) }
+        var deterministicRoles = roleNodes.prefix(acl.roles.count).reduce(0) { $0 + ($1.deterministic ? 1 : 0) }
+        let roleSetTries = complete ? roleNodes.count - acl.roles.count : 0
         roleNodes = []
         if !complete {
             names = LevelTableBuilder()
@@ -309,8 +327,9 @@ final class CompiledAcl: @unchecked Sendable {
         sources.reserveCapacity(users.count)
         // `users` comes from a dictionary: one entry per name.
         for user in users {
+            let tries = roleSetTrie[RoleSetTries.key(user.roleIDs)].map { [heads[$0]] } ?? user.roleIDs.map { heads[$0] }
             sources.append(UserSource(name: Array(user.username.utf8), enabled: user.enabled,
-                                      tries: user.roleIDs.map { heads[$0] }, prefix: Array((user.publishPrefix ?? "").utf8)))
+                                      tries: tries, prefix: Array((user.publishPrefix ?? "").utf8)))
         }
 
         self.levelNames = names.freeze()
@@ -323,6 +342,7 @@ final class CompiledAcl: @unchecked Sendable {
         self.usesUsername = usesUsername
         self.usesClientId = usesClientId
         self.deterministicRoles = deterministicRoles
+        self.roleSetTries = roleSetTries
         self.ruleCount = acl.roles.reduce(0) { $0 + $1.entries.count }
         self.complete = complete
     }

@@ -119,6 +119,7 @@ private struct Fuzz {
         var cases = 0
         var allowed = (read: 0, write: 0, subscribe: 0)
         var mismatches: [String] = []
+        var roleSetTries = 0
         for round in 0..<600 {
             // Both layouts, both trie forms, and roles with and without %u / %c.
             fuzz.substitutions = round % 3 != 0
@@ -131,6 +132,7 @@ private struct Fuzz {
             if !determinize || !fuzz.substitutions || round % 2 == 1 {
                 #expect(snap.compiled.deterministicRoles == (determinize && round % 2 == 0 ? roles.count : 0))
             }
+            roleSetTries += snap.compiled.roleSetTries
             let prefixes = Dictionary(users.map { ($0.username, $0.publishPrefix) }, uniquingKeysWith: { $1 })
             for _ in 0..<60 {
                 let name = fuzz.pick(Fuzz.usernames)
@@ -165,6 +167,8 @@ private struct Fuzz {
         // The generator must produce both answers in quantity, or agreement proves little.
         #expect(allowed.read > 1_000 && allowed.write > 1_000 && allowed.subscribe > 1_000,
                 "allowed: \(allowed)")
+        // Users holding several roles walked their set's trie in many rounds.
+        #expect(roleSetTries > 100, "role set tries: \(roleSetTries)")
     }
 
     /// Larger random roles (deeper tries, many siblings per node) with fewer checks each.
@@ -510,6 +514,44 @@ private struct Fuzz {
         #expect(s.brokerAllows(username: "u", clientId: "c", topic: "x/q/y", access: .read))
         #expect(s.brokerAllows(username: "u", clientId: "c", topic: "x/q/y", access: .write))
         #expect(!s.brokerAllows(username: "u", clientId: "c", topic: "y/q/y", access: .write))
+    }
+
+    /// Users who hold the same roles share one trie of them all, in whatever order they list them;
+    /// it allows what any of the roles allows, for publish, delivery and subscription alike.
+    @Test func usersWithSeveralRolesWalkOneTrieOfTheirSet() {
+        let roles = [Role(name: "reader", permissions: [permission("plant/+/temp", .read), permission("plant/l1/#", .read)]),
+                     Role(name: "writer", permissions: [permission("plant/l2/cmd", .write), permission("plant/+/temp", .write)]),
+                     Role(name: "audit", permissions: [permission("audit/#", .readWrite)])]
+        let users = [user("both", roles: ["reader", "writer"]), user("both2", roles: ["writer", "reader"]),
+                     user("all", roles: ["audit", "writer", "reader"]), user("one", roles: ["reader"])]
+        for prefetch in [false, true] {
+            let s = snapshot(roles: roles, users: users, prefetch: prefetch)
+            // {reader, writer} and {audit, reader, writer}; "one" walks its role's trie. Tries laid
+            // out for prefetching are never deterministic, and role sets only ever are.
+            #expect(s.compiled.roleSetTries == (prefetch ? 0 : 2))
+            for name in ["both", "both2", "all"] {
+                #expect(s.brokerAllows(username: name, clientId: "c", topic: "plant/l3/temp", access: .read))
+                #expect(s.brokerAllows(username: name, clientId: "c", topic: "plant/l3/temp", access: .write))
+                #expect(s.brokerAllows(username: name, clientId: "c", topic: "plant/l1/x/y", access: .read))
+                #expect(!s.brokerAllows(username: name, clientId: "c", topic: "plant/l1/x/y", access: .write))
+                #expect(s.brokerAllows(username: name, clientId: "c", topic: "plant/l2/cmd", access: .write))
+                #expect(!s.brokerAllows(username: name, clientId: "c", topic: "plant/l2/cmd", access: .read))
+                #expect(s.brokerAllowsSubscribe(username: name, clientId: "c", filter: "plant/+/temp"))
+                #expect(s.brokerAllowsSubscribe(username: name, clientId: "c", filter: "plant/l1/+/#"))
+                // One permission must cover the whole filter: no role has "plant/#".
+                #expect(!s.brokerAllowsSubscribe(username: name, clientId: "c", filter: "plant/#"))
+                #expect(s.brokerAllows(username: name, clientId: "c", topic: "audit/x", access: .read) == (name == "all"))
+            }
+            #expect(!s.brokerAllows(username: "one", clientId: "c", topic: "plant/l3/temp", access: .write))
+            #expect(s.brokerAllows(username: "one", clientId: "c", topic: "plant/l3/temp", access: .read))
+        }
+        // A set with a role whose trie stays plain (%u) keeps walking its roles one by one.
+        let substituting = roles + [Role(name: "own", permissions: [permission("devices/%u/#", .readWrite)])]
+        let s = snapshot(roles: substituting, users: [user("dev1", roles: ["own", "reader"])])
+        #expect(s.compiled.roleSetTries == 0)
+        #expect(s.brokerAllows(username: "dev1", clientId: "c", topic: "devices/dev1/x", access: .write))
+        #expect(!s.brokerAllows(username: "dev1", clientId: "c", topic: "devices/dev2/x", access: .write))
+        #expect(s.brokerAllows(username: "dev1", clientId: "c", topic: "plant/l9/temp", access: .read))
     }
 
     @Test func emptyPolicyAndCounters() {

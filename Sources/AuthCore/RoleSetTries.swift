@@ -1,0 +1,71 @@
+// One trie per distinct set of roles that users hold together.
+//
+// A check walks the trie of each of the user's roles until one allows, so a user with three roles
+// costs three walks, and a denied check always all of them (measured at 10⁴ rules: 91 ns for users
+// with one role, 111 with two, 126 with three). The union of a user's roles is itself a role (one
+// permission of any of them decides), so users who hold more than one role get one trie holding the
+// permissions of all of them, made deterministic like a role's (TrieDeterminize.swift): one walk,
+// one edge per level.
+//
+// Roles are shared: users with the same set share its trie, and a set's trie costs about the sum of
+// its roles' tries. That is memory on top of the roles' own, so sets get tries only while the
+// policy's tries are deterministic at all (small enough for the CPU caches) and within `budget`
+// edges in all, sets held by more users first. Users of other sets walk their roles' tries as before.
+
+enum RoleSetTries {
+    /// The set of roles a user holds, as a dictionary key: sorted, without repeats.
+    static func key(_ roleIDs: [Int]) -> [Int] {
+        Array(Set(roleIDs)).sorted()
+    }
+
+    /// Appends the tries of the role sets of `users` to `nodes` (whose first `plain.count` entries
+    /// are the roles' tries) and returns where each set's trie is. `plain`: the roles' plain tries;
+    /// `budget`: edges all tries may have together.
+    static func build(users: [UserEntry], plain: [RoleNodes], dollarTags: [Set<UInt32>], into nodes: inout [RoleNodes],
+                      scratch: inout TrieScratch, growth: Int, budget: Int) -> [[Int]: Int] {
+        var holders: [[Int]: Int] = [:]
+        for user in users where user.roleIDs.count > 1 {
+            let set = key(user.roleIDs)
+            if set.count > 1 { holders[set, default: 0] += 1 }
+        }
+        let sets = holders.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
+        var edges = nodes.reduce(0) { $0 + $1.edgeCount }
+        var placed: [[Int]: Int] = [:]
+        for (set, _) in sets {
+            let expected = set.reduce(1) { $0 + plain[$1].parent.count }
+            scratch.reset(expectedNodes: expected)
+            var tags = Set<UInt32>()
+            for role in set {
+                scratch.merge(plain[role])
+                tags.formUnion(dollarTags[role])
+            }
+            let union = scratch.nodes
+            guard let deterministic = TrieDeterminizer.determinize(union, dollarTags: tags, limit: union.parent.count * growth + 64)
+            else { continue }
+            guard edges + deterministic.edgeCount < budget else { continue }
+            edges += deterministic.edgeCount
+            placed[set] = nodes.count
+            nodes.append(deterministic)
+        }
+        return placed
+    }
+}
+
+extension TrieScratch {
+    /// Adds the nodes of `role` (a plain trie) to the trie being built: it then also holds that
+    /// role's permissions.
+    mutating func merge(_ role: RoleNodes) {
+        let permissionBits = TrieNode.endRead | TrieNode.endWrite | TrieNode.hashRead | TrieNode.hashWrite
+        var mapped = [Int](repeating: 0, count: role.parent.count)
+        for node in 1..<role.parent.count {
+            let tag = role.tag[node]
+            let kind = tag == EdgeTag.plus ? TrieNode.plusChild
+                : tag == EdgeTag.username ? TrieNode.usernameChild
+                : tag == EdgeTag.clientId ? TrieNode.clientIdChild : TrieNode.literalChildren
+            mapped[node] = child(of: mapped[Int(role.parent[node])], tag: tag, kind: kind)
+        }
+        for node in 0..<role.parent.count {
+            info[mapped[node]] |= role.info[node] & permissionBits
+        }
+    }
+}
