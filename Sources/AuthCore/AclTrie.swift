@@ -4,7 +4,7 @@
 // hash table inside one contiguous slot array shared by all roles. An edge (parent node, level tag)
 // lives in slot s, and s *is* the child's node id, so a slot holds nothing but the edge key and the
 // child's flags (8 bytes). A table has 3/2 slots per node of its role, whatever their number, so a
-// million rules take about 25 bytes each; tries under 4 MB get 4 slots per node, so that a probe
+// million rules take about 25 bytes each; tries under 8 MB get 4 slots per node, so that a probe
 // nearly always ends in the slot it starts at. Level tags are ids of
 // distinct literal level strings (interned once per snapshot in `levelNames`), or one of the
 // reserved tags for `+`, `%u`, `%c`.
