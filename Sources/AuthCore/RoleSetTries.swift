@@ -31,7 +31,7 @@ enum RoleSetTries {
         let sets = holders.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
         var edges = nodes.reduce(0) { $0 + $1.edgeCount }
         var placed: [[Int]: Int] = [:]
-        for (set, _) in sets {
+        for (set, _) in sets where edges < budget {
             let expected = set.reduce(1) { $0 + plain[$1].parent.count }
             scratch.reset(expectedNodes: expected)
             var tags = Set<UInt32>()
@@ -40,6 +40,9 @@ enum RoleSetTries {
                 tags.formUnion(dollarTags[role])
             }
             let union = scratch.nodes
+            // A deterministic trie has at least the edges of its plain one (for real policies about
+            // twice): a set that cannot fit is not made deterministic only to be dropped.
+            guard edges + union.edgeCount < budget else { continue }
             guard let deterministic = TrieDeterminizer.determinize(union, dollarTags: tags, limit: union.parent.count * growth + 64)
             else { continue }
             guard edges + deterministic.edgeCount < budget else { continue }
