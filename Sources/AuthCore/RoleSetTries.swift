@@ -10,7 +10,8 @@
 // Roles are shared: users with the same set share its trie, and a set's trie costs about the sum of
 // its roles' tries. That is memory on top of the roles' own, so sets get tries only while the
 // policy's tries are deterministic at all (small enough for the CPU caches) and within `budget`
-// edges in all, sets held by more users first. Users of other sets walk their roles' tries as before.
+// edges in all, sets held by more users first, and stop being tried once the nodes merged reach a
+// few times that budget. Users of other sets walk their roles' tries as before.
 
 enum RoleSetTries {
     /// The set of roles a user holds, as a dictionary key: sorted, without repeats.
@@ -31,8 +32,13 @@ enum RoleSetTries {
         let sets = holders.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
         var edges = nodes.reduce(0) { $0 + $1.edgeCount }
         var placed: [[Int]: Int] = [:]
+        // Nodes merged so far, placed or not: many users with many distinct sets must not make the
+        // snapshot build slow, so the work stays within a few times the budget.
+        var work = 0
         for (set, _) in sets where edges < budget {
             let expected = set.reduce(1) { $0 + plain[$1].parent.count }
+            work += expected
+            if work > budget * 4 { break }
             scratch.reset(expectedNodes: expected)
             var tags = Set<UInt32>()
             for role in set {

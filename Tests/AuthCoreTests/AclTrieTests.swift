@@ -554,6 +554,27 @@ private struct Fuzz {
         #expect(s.brokerAllows(username: "dev1", clientId: "c", topic: "plant/l9/temp", access: .read))
     }
 
+    /// Sets get tries within a budget (here a small one): the users whose set got none walk their
+    /// roles one by one, and every user still gets the reference matcher's answers.
+    @Test func roleSetsBeyondTheBudgetWalkTheirRoles() {
+        let roles = (0..<30).map { r in
+            Role(name: "r\(r)", permissions: [permission("site/l\(r)/+/temp", .read), permission("site/l\(r)/cmd", .write)])
+        }
+        var users: [User] = []
+        for a in 0..<30 { for b in (a + 1)..<30 { users.append(user("u\(a)-\(b)", roles: ["r\(a)", "r\(b)"])) } }
+        let s = Snapshot(policy: Policy(users: users, roles: roles, registry: RegistryWindow(openUntil: 0)), version: 0,
+                         prefetchAbove: 64 << 10)
+        #expect(s.compiled.roleSetTries > 0 && s.compiled.roleSetTries < users.count)
+        for u in users {
+            for topic in ["site/l3/m/temp", "site/l17/cmd", "site/l29/x/temp", "site/l0/cmd"] {
+                for access in [Access.read, .write] {
+                    #expect(s.brokerAllows(username: u.username, clientId: "c", topic: topic, access: access)
+                            == s.decide(username: u.username, clientId: "c", topic: topic, access: access).isAllowed)
+                }
+            }
+        }
+    }
+
     @Test func emptyPolicyAndCounters() {
         #expect(!Snapshot.empty.brokerAllows(username: "a", clientId: "c", topic: "a", access: .read))
         #expect(Snapshot.empty.aclRuleCount == 0)
