@@ -291,7 +291,7 @@ final class CompiledAcl: @unchecked Sendable {
         // (slots two thirds full below `prefetchAbove`): they have about twice the nodes, and a walk
         // that no longer waits for mispredicted branches would wait for memory instead.
         let plainNodes = roleNodes
-        var roleSetTrie: [[Int]: Int] = [:]
+        var userSetTrie = [Int?](repeating: nil, count: users.count)
         if determinize, let deterministic = TrieDeterminizer.determinize(
             roleNodes, dollarTags: roleDollarTags, growth: Self.deterministicGrowth,
             budget: prefetchAbove * Self.denseLoad.nodes / Self.denseLoad.slots / MemoryLayout<TrieSlot>.stride) {
@@ -299,7 +299,7 @@ final class CompiledAcl: @unchecked Sendable {
             // Users who hold several roles walk one trie of them all (RoleSetTries.swift), while the
             // tries can still be laid out roomy.
             if complete {
-                roleSetTrie = RoleSetTries.build(users: users, plain: plainNodes, dollarTags: roleDollarTags,
+                userSetTrie = RoleSetTries.build(users: users, plain: plainNodes, dollarTags: roleDollarTags,
                                                  into: &roleNodes, scratch: &scratch, growth: Self.deterministicGrowth,
                                                  budget: Self.roomyEdges(prefetchAbove: prefetchAbove))
             }
@@ -312,8 +312,8 @@ final class CompiledAcl: @unchecked Sendable {
         var slots: [TrieSlot] = []
         var slotOf: [UInt32] = []
         var heads = roleNodes.map { $0.layOut(into: &slots, load: load, slotOf: &slotOf) }
-        var deterministicRoles = roleNodes.prefix(acl.roles.count).reduce(0) { $0 + ($1.deterministic ? 1 : 0) }
-        let roleSetTries = complete ? roleNodes.count - acl.roles.count : 0
+        var deterministicRoles = roleNodes.prefix(plainNodes.count).reduce(0) { $0 + ($1.deterministic ? 1 : 0) }
+        let roleSetTries = roleNodes.count - plainNodes.count
         roleNodes = []
         if !complete {
             names = LevelTableBuilder()
@@ -326,8 +326,8 @@ final class CompiledAcl: @unchecked Sendable {
         var sources: [UserSource] = []
         sources.reserveCapacity(users.count)
         // `users` comes from a dictionary: one entry per name.
-        for user in users {
-            let tries = roleSetTrie[RoleSetTries.key(user.roleIDs)].map { [heads[$0]] } ?? user.roleIDs.map { heads[$0] }
+        for (u, user) in users.enumerated() {
+            let tries = userSetTrie[u].map { [heads[$0]] } ?? user.roleIDs.map { heads[$0] }
             sources.append(UserSource(name: Array(user.username.utf8), enabled: user.enabled,
                                       tries: tries, prefix: Array((user.publishPrefix ?? "").utf8)))
         }

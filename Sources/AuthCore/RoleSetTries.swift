@@ -14,21 +14,19 @@
 // few times that budget. Users of other sets walk their roles' tries as before.
 
 enum RoleSetTries {
-    /// The set of roles a user holds, as a dictionary key: sorted, without repeats.
-    static func key(_ roleIDs: [Int]) -> [Int] {
-        Array(Set(roleIDs)).sorted()
-    }
-
     /// Appends the tries of the role sets of `users` to `nodes` (whose first `plain.count` entries
-    /// are the roles' tries) and returns where each set's trie is. `plain`: the roles' plain tries;
-    /// `budget`: edges all tries may have together.
+    /// are the roles' tries) and returns, for each user in order, where their set's trie is (nil:
+    /// the user walks their roles' tries). `plain`: the roles' plain tries; `budget`: edges all
+    /// tries may have together.
     static func build(users: [UserEntry], plain: [RoleNodes], dollarTags: [Set<UInt32>], into nodes: inout [RoleNodes],
-                      scratch: inout TrieScratch, growth: Int, budget: Int) -> [[Int]: Int] {
-        var holders: [[Int]: Int] = [:]
-        for user in users where user.roleIDs.count > 1 {
-            let set = key(user.roleIDs)
-            if set.count > 1 { holders[set, default: 0] += 1 }
+                      scratch: inout TrieScratch, growth: Int, budget: Int) -> [Int?] {
+        // Each user's set of roles (sorted, without repeats; nil for fewer than two), and how many hold each.
+        let userSets: [[Int]?] = users.map { user in
+            let set = Array(Set(user.roleIDs)).sorted()
+            return set.count > 1 ? set : nil
         }
+        var holders: [[Int]: Int] = [:]
+        for case let set? in userSets { holders[set, default: 0] += 1 }
         let sets = holders.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
         var edges = nodes.reduce(0) { $0 + $1.edgeCount }
         var placed: [[Int]: Int] = [:]
@@ -56,25 +54,21 @@ enum RoleSetTries {
             placed[set] = nodes.count
             nodes.append(deterministic)
         }
-        return placed
+        return userSets.map { $0.flatMap { placed[$0] } }
     }
 }
 
 extension TrieScratch {
     /// Adds the nodes of `role` (a plain trie) to the trie being built: it then also holds that
-    /// role's permissions.
+    /// role's permissions. A merged node has the children of each node merged into it, so it takes
+    /// their flags whole (permissions and kinds of child edges alike).
     mutating func merge(_ role: RoleNodes) {
-        let permissionBits = TrieNode.endRead | TrieNode.endWrite | TrieNode.hashRead | TrieNode.hashWrite
         var mapped = [Int](repeating: 0, count: role.parent.count)
         for node in 1..<role.parent.count {
-            let tag = role.tag[node]
-            let kind = tag == EdgeTag.plus ? TrieNode.plusChild
-                : tag == EdgeTag.username ? TrieNode.usernameChild
-                : tag == EdgeTag.clientId ? TrieNode.clientIdChild : TrieNode.literalChildren
-            mapped[node] = child(of: mapped[Int(role.parent[node])], tag: tag, kind: kind)
+            mapped[node] = child(of: mapped[Int(role.parent[node])], tag: role.tag[node], kind: 0)
         }
         for node in 0..<role.parent.count {
-            info[mapped[node]] |= role.info[node] & permissionBits
+            info[mapped[node]] |= role.info[node]
         }
     }
 }
