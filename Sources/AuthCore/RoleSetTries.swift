@@ -33,7 +33,9 @@ enum RoleSetTries {
         // Nodes merged so far, placed or not: many users with many distinct sets must not make the
         // snapshot build slow, so the work stays within a few times the budget.
         var work = 0
-        for (set, _) in sets where edges < budget {
+        for (set, _) in sets {
+            // Edges only grow: once the tries reach the budget, no later set can be placed.
+            if edges >= budget { break }
             let expected = set.reduce(1) { $0 + plain[$1].parent.count }
             work += expected
             if work > budget * 4 { break }
