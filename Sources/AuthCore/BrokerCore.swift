@@ -25,6 +25,9 @@ public final class BrokerCore: Sendable {
     private let log: Logger
     /// plugin_opt_log_denials, read on the hot path without taking the state lock.
     private let logDenials: Atomic<Bool>
+    /// Explaining a denial runs the reference matcher over the user's roles (milliseconds for large
+    /// roles): only this many are explained per second, the rest are counted.
+    private let explanations: Mutex<DenialBudget>
 
     /// Mutable, non-hot-path state: the store connection, caches, health.
     struct State {
@@ -39,6 +42,9 @@ public final class BrokerCore: Sendable {
         var gate: RegistryGate
         /// A snapshot being built on its own thread (large policies only).
         var build: SnapshotBuild?
+        /// Logins refused by the password throttle since the last report, by scope.
+        var throttled: [String: Int] = [:]
+        var lastThrottleReport: UInt64 = 0
     }
 
     enum Health: Equatable {
@@ -51,6 +57,7 @@ public final class BrokerCore: Sendable {
     public init(options: PluginOptions, log: @escaping Logger) throws(StoreError) {
         self.log = log
         self.logDenials = Atomic(options.logDenials)
+        self.explanations = Mutex(DenialBudget())
         let store = try Store(path: options.databasePath, actor: "broker", busyTimeoutMs: 50)
         let version = try store.dataVersion()
         let snapshot = Snapshot(policy: try store.loadPolicy(), version: version)
@@ -79,15 +86,26 @@ public final class BrokerCore: Sendable {
             return false
         }
         let snapshot = self.snapshot
-        let decision = state.withLock { $0.authenticator.authenticate(snapshot, username: username, password: password ?? "") }
+        let (decision, backoffs, cached) = state.withLock { state in
+            let hits = state.authenticator.cacheHits
+            let decision = state.authenticator.authenticate(snapshot, username: username, password: password ?? "", address: address)
+            if case let .throttled(scope, _) = decision { state.throttled[scope.description, default: 0] += 1 }
+            return (decision, state.authenticator.lastBackoffs, state.authenticator.cacheHits != hits)
+        }
+        for backoff in backoffs {
+            log(.notice, "auth: \(backoff.scope) \(backoff.key) backs off for \(Self.seconds(backoff.backoffNanos)) s after "
+                + "\(backoff.failures) failed password checks; attempts are refused without checking until then")
+        }
         switch decision {
         case .allowed:
-            log(.debug, "auth allow: \(username) (client \(clientId))")
+            log(.debug, "auth allow: \(username) (client \(clientId)\(cached ? ", from cache" : ""))")
             return true
         case .wrongPassword:
             log(.debug, "auth deny: wrong password for \(username) (client \(clientId), \(address))")
         case .userDisabled:
             log(.debug, "auth deny: \(username) is disabled (client \(clientId))")
+        case let .throttled(scope, wait):
+            log(.debug, "auth deny: \(username) (client \(clientId), \(address)) throttled by \(scope) for \(Self.seconds(wait)) s more")
         case .unknownUser:
             log(.debug, "auth deny: unknown user \(username) (client \(clientId), \(address))")
             if snapshot.registry.isOpen() {
@@ -97,6 +115,9 @@ public final class BrokerCore: Sendable {
         }
         return false
     }
+
+    /// Whole seconds, rounded up: what a log line tells a person.
+    static func seconds(_ nanos: UInt64) -> UInt64 { (nanos + 999_999_999) / 1_000_000_000 }
 
     private func recordRegistration(_ attempt: RegistrationAttempt) {
         state.withLock { state in
@@ -144,7 +165,7 @@ public final class BrokerCore: Sendable {
         case .subscribe, .unsubscribe:
             allowed = snapshot.brokerAllowsSubscribe(username: user, clientId: client, filter: subject)
         }
-        if !allowed && logDenials.load(ordering: .relaxed) {
+        if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
             logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
         }
         return allowed
@@ -305,6 +326,7 @@ public final class BrokerCore: Sendable {
         state.health = .ok
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
         Self.warnIfNotCompiled(fresh, log)
+        for name in old.usersChanged(in: fresh) { state.authenticator.forget(username: name) }
         let kicks = old.usersToKick(after: fresh)
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
         return kicks
@@ -331,12 +353,25 @@ public final class BrokerCore: Sendable {
 
     private func housekeeping(_ state: inout State, now: UInt64) {
         if let line = state.gate.report(now: now) { log(.notice, line) }
+        if let line = explanations.withLock({ $0.report(now: now) }) { log(.notice, line) }
+        reportThrottled(&state, now: now)
         guard now &- state.lastHousekeeping >= 60_000_000_000 || state.lastHousekeeping == 0 else { return }
         state.lastHousekeeping = now
         guard state.health == .ok, state.options.registryEnabled, let store = state.store else { return }
         if let purged = try? store.purgeStalePending(), purged > 0 {
             log(.notice, "registry: purged \(purged) request(s) not seen for 24 h")
         }
+    }
+
+    /// At most once a minute: how many logins the throttle refused without checking their password.
+    private func reportThrottled(_ state: inout State, now: UInt64) {
+        guard !state.throttled.isEmpty, now &- state.lastThrottleReport >= DenialBudget.reportIntervalNanos
+                || state.lastThrottleReport == 0 else { return }
+        state.lastThrottleReport = now
+        let total = state.throttled.values.reduce(0, +)
+        let parts = state.throttled.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        state.throttled.removeAll()
+        log(.notice, "auth: refused \(total) login attempt(s) without checking the password while backing off (\(parts))")
     }
 
     /// Logs a failure once per change of state, not once per probe.

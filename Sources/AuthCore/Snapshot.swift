@@ -135,6 +135,17 @@ public final class Snapshot: Sendable {
     /// MQTT permissions compiled into the tries (valid filters, summed over roles).
     public var aclRuleCount: Int { compiled.ruleCount }
 
+    /// Users whose password or enabled state differs in `newer`, or who are gone: an admin acted on
+    /// them, so what the broker remembers about their logins (cache, back-off) starts over.
+    public func usersChanged(in newer: Snapshot) -> [String] {
+        var changed: [String] = []
+        for (name, old) in users {
+            guard let now = newer.users[name] else { changed.append(name); continue }
+            if old.enabled != now.enabled || old.encodedHash != now.encodedHash { changed.append(name) }
+        }
+        return changed
+    }
+
     /// Users whose connected clients must go when `newer` replaces `self`: deleted, disabled,
     /// a role taken away, or a new password (an old session must not outlive its credentials).
     public func usersToKick(after newer: Snapshot) -> [String] {

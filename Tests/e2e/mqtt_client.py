@@ -13,7 +13,7 @@ class ConnectRefused(Exception):
 
 
 class Client:
-    def __init__(self, port, username, password, client_id=None, timeout=5.0):
+    def __init__(self, port, username, password, client_id=None, timeout=5.0, source=""):
         self.client_id = client_id or f"t-{uuid.uuid4().hex[:12]}"
         self.messages = queue.Queue()
         self.connected = threading.Event()
@@ -28,7 +28,8 @@ class Client:
         self.c.on_disconnect = self._on_disconnect
         self.c.on_message = lambda c, u, msg: self.messages.put((msg.topic, msg.payload.decode(errors="replace")))
         self.c.on_subscribe = self._on_subscribe
-        self.c.connect("127.0.0.1", port, keepalive=30)
+        # `source`: another loopback address (127.0.0.2, ...) plays a client on another host.
+        self.c.connect("127.0.0.1", port, keepalive=30, bind_address=source)
         self.c.loop_start()
         if not self.connected.wait(timeout) and not self.disconnected.is_set():
             self.close()
@@ -97,16 +98,16 @@ class Client:
         self.c.loop_stop()
 
 
-def connect_result(port, username, password, client_id=None):
+def connect_result(port, username, password, client_id=None, source=""):
     """True if the broker accepts the CONNECT, False if it refuses it."""
     try:
-        Client(port, username, password, client_id).close()
+        Client(port, username, password, client_id, source=source).close()
         return True
     except ConnectRefused:
         return False
 
 
-def raw_connect(port, username, password, client_id, timeout=5.0):
+def raw_connect(port, username, password, client_id, timeout=5.0, source=""):
     """One MQTT 3.1.1 CONNECT over a plain socket; returns the CONNACK return code.
     Cheap enough to run thousands of times (the flood test)."""
     def field(s):
@@ -123,7 +124,7 @@ def raw_connect(port, username, password, client_id, timeout=5.0):
         encoded.append(byte | (0x80 if length else 0))
         if not length:
             break
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0) if source else None) as s:
         s.sendall(bytes([0x10]) + bytes(encoded) + body)
         ack = b""
         while len(ack) < 4:
