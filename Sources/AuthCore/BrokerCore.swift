@@ -10,6 +10,10 @@ public enum LogLevel: Sendable {
 /// What the broker asks about a topic. Mosquitto's MOSQ_ACL_* map onto these one to one.
 public enum BrokerAccess: Sendable {
     case read, write, subscribe, unsubscribe
+    /// The broker publishes a client's Last Will. No MOSQ_EVT_MESSAGE rewrites a will, so it is
+    /// checked on its topic as given, without the publish prefix: a will goes out only where the
+    /// user may publish that very topic.
+    case will
 }
 
 /// Everything the Mosquitto plugin decides, without any broker type: the plugin only translates
@@ -164,6 +168,13 @@ public final class BrokerCore: Sendable {
             allowed = snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .read)
         case .subscribe, .unsubscribe:
             allowed = snapshot.brokerAllowsSubscribe(username: user, clientId: client, filter: subject)
+        case .will:
+            // Without a prefix a will is an ordinary publish; with one, the (rare) explained path
+            // checks the bare topic the broker will really publish.
+            allowed = snapshot.withPublishPrefix(username: user) { _ in () } == nil
+                ? snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .write)
+                : snapshot.brokerDecision(username: String(cString: username), clientId: clientId.map { String(cString: $0) } ?? "",
+                                          topic: String(cString: topic), access: .will).isAllowed
         }
         if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
             logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
@@ -183,27 +194,8 @@ public final class BrokerCore: Sendable {
 
     /// The reason comes from the explaining (slower) matcher: only denials that are logged pay for it.
     private func logDenial(_ snapshot: Snapshot, _ username: String, _ clientId: String, _ topic: String, _ access: BrokerAccess) {
-        let decision: AclDecision
-        switch access {
-        case .write:
-            let prefix = snapshot.user(username)?.publishPrefix ?? ""
-            decision = snapshot.decide(username: username, clientId: clientId, topic: prefix + topic, access: .write)
-        case .read:
-            decision = snapshot.decide(username: username, clientId: clientId, topic: topic, access: .read)
-        case .subscribe, .unsubscribe:
-            decision = snapshot.decideSubscribe(username: username, clientId: clientId, filter: Self.stripSharePrefix(topic))
-        }
-        let reason: String
-        if case let .denied(why) = decision { reason = "\(why)" } else { reason = "denied" }
-        log(.debug, "acl deny \(access): \(username) (client \(clientId)) on \(topic): \(reason)")
-    }
-
-    /// `$share/GROUP/filter` subscribes to `filter`; the group name is not part of the topic space.
-    static func stripSharePrefix(_ filter: String) -> String {
-        guard filter.hasPrefix("$share/") else { return filter }
-        let rest = filter.utf8.dropFirst(7)
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return filter }
-        return String(filter[filter.utf8.index(after: slash)...])
+        let decision = snapshot.brokerDecision(username: username, clientId: clientId, topic: topic, access: access)
+        log(.debug, "acl deny \(access): \(username) (client \(clientId)) on \(topic): \(decision.reason)")
     }
 
     /// MOSQ_EVT_MESSAGE: `body` gets the user's publish prefix; nil (and no call) when there is none,
@@ -213,17 +205,14 @@ public final class BrokerCore: Sendable {
         return snapshot.withPublishPrefix(username: Self.bytes(username), body)
     }
 
-    /// The topic a publish must be rewritten to (the user's publish prefix), or nil to leave it.
-    public func rewrittenTopic(username: String?, topic: String) -> String? {
-        guard let username else { return nil }
-        return username.withCString { u in
-            withPublishPrefix(username: u) { prefix in String(decoding: prefix, as: UTF8.self) + topic }
-        } ?? nil
-    }
-
     @inline(__always)
     static func bytes(_ string: UnsafePointer<CChar>) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: UnsafeRawPointer(string).assumingMemoryBound(to: UInt8.self), count: strlen(string))
+    }
+
+    /// Whether the user has a publish prefix (its wills need telling apart from its publishes).
+    public func hasPublishPrefix(username: UnsafePointer<CChar>?) -> Bool {
+        withPublishPrefix(username: username) { _ in true } ?? false
     }
 
     // MARK: - live changes

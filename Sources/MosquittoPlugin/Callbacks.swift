@@ -14,17 +14,21 @@ enum Callbacks {
         (MOSQ_EVT_TICK, tick),
         (MOSQ_EVT_MESSAGE, message),
         (MOSQ_EVT_RELOAD, reload),
+        (MOSQ_EVT_DISCONNECT, disconnect),
     ]
 
     static let basicAuth: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_AUTH.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_basic_auth.self).pointee
         let client = event.client
-        let allowed = PluginInstance.from(userdata).core.authenticate(
+        let plugin = PluginInstance.from(userdata)
+        let clientId = string(mosquitto_client_id(client))
+        let allowed = plugin.core.authenticate(
             username: event.username.map { String(cString: $0) },
             password: event.password.map { String(cString: $0) },
-            clientId: string(mosquitto_client_id(client)),
+            clientId: clientId,
             address: string(mosquitto_client_address(client)))
+        if allowed { plugin.wills.authenticated(client, clientId: clientId) }
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue
     }
 
@@ -33,10 +37,13 @@ enum Callbacks {
     static let aclCheck: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_ACL_DENIED.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_acl_check.self).pointee
-        guard let topic = event.topic, let access = access(event.access) else { return MOSQ_ERR_ACL_DENIED.rawValue }
-        let allowed = PluginInstance.from(userdata).core.aclCheck(
+        guard let topic = event.topic, var access = access(event.access) else { return MOSQ_ERR_ACL_DENIED.rawValue }
+        let plugin = PluginInstance.from(userdata)
+        let clientId = mosquitto_client_id(event.client)
+        if access == .write && plugin.wills.isWill(event.client, clientId: clientId) { access = .will }
+        let allowed = plugin.core.aclCheck(
             username: mosquitto_client_username(event.client),
-            clientId: mosquitto_client_id(event.client),
+            clientId: clientId,
             topic: topic,
             access: access)
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
@@ -44,7 +51,9 @@ enum Callbacks {
 
     static let tick: BrokerCallback = { _, _, userdata in
         guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
-        for username in PluginInstance.from(userdata).core.tick() {
+        let plugin = PluginInstance.from(userdata)
+        plugin.wills.loopPassed()
+        for username in plugin.core.tick() {
             _ = mosquitto_kick_client_by_username(username, false)
         }
         return MOSQ_ERR_SUCCESS.rawValue
@@ -73,6 +82,15 @@ enum Callbacks {
         if let base = prefix.baseAddress { memcpy(memory, base, prefix.count) }
         memcpy(memory + prefix.count, topic, topicLength + 1)
         return memory.assumingMemoryBound(to: CChar.self)
+    }
+
+    /// Comes before the client's will is checked and sent (see `Wills`).
+    static let disconnect: BrokerCallback = { _, eventData, userdata in
+        guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+        let client = eventData.assumingMemoryBound(to: mosquitto_evt_disconnect.self).pointee.client
+        let plugin = PluginInstance.from(userdata)
+        if plugin.core.hasPublishPrefix(username: mosquitto_client_username(client)) { plugin.wills.disconnected(client) }
+        return MOSQ_ERR_SUCCESS.rawValue
     }
 
     static let reload: BrokerCallback = { _, eventData, userdata in

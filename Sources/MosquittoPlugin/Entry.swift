@@ -58,6 +58,7 @@ public func mosquitto_plugin_cleanup(_ userdata: UnsafeMutableRawPointer?, _ opt
 final class PluginInstance {
     let core: BrokerCore
     let identifier: OpaquePointer
+    let wills = Wills()
 
     init(core: BrokerCore, identifier: OpaquePointer) {
         self.core = core

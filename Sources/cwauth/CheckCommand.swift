@@ -5,7 +5,7 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Would the broker let USER publish (write) or receive (read) TOPIC? Exit 0 allowed, 3 denied.",
-        discussion: "With --op read, a TOPIC containing + or # is checked as a SUBSCRIBE filter (one permission must cover it all).")
+        discussion: "The broker's own decision: a publish is checked behind the user's publish prefix; with --op read, a TOPIC containing + or #, or starting with $share/GROUP/, is checked as a SUBSCRIBE filter (one permission must cover it all; the share group is not part of the topic).")
     @OptionGroup var global: GlobalOptions
     @Argument var username: String
     @Argument var topic: String
@@ -18,26 +18,29 @@ struct CheckCommand: ParsableCommand {
             let store = try global.openStore()
             _ = try store.requireUser(username)
             let snapshot = Snapshot(policy: try store.loadPolicy())
-            let isFilter = topic.contains("+") || topic.contains("#")
+            let isFilter = topic.contains("+") || topic.contains("#") || topic.hasPrefix("$share/")
             if isFilter && op == .write { throw CLIError("cannot publish to a filter with wildcards: \(topic)") }
-            let decision = isFilter
-                ? snapshot.decideSubscribe(username: username, clientId: clientId, filter: topic)
-                : snapshot.decide(username: username, clientId: clientId, topic: topic, access: op)
+            let access: BrokerAccess = isFilter ? .subscribe : op == .write ? .write : .read
+            let verdict = snapshot.brokerDecision(username: username, clientId: clientId, topic: topic, access: access)
             let action = isFilter ? "subscribe" : op.rawValue
+            let checked = verdict.checkedTopic == topic ? "" : " (checked as \(verdict.checkedTopic))"
+            guard let decision = verdict.decision else { return }
             switch decision {
             case let .allowed(role, permission):
                 allowed = true
                 if global.json {
                     return try Output.json(CheckJSON(allowed: true, username: username, topic: topic, access: action,
-                                                     role: role, permission: PermissionJSON(permission), reason: nil))
+                                                     role: role, permission: PermissionJSON(permission), reason: nil,
+                                                     checkedTopic: verdict.checkedTopic))
                 }
-                Output.line("allowed: \(username) may \(action) \(topic) (role \(role), permission \(permission.operation.rawValue) \(permission.resource))")
+                Output.line("allowed: \(username) may \(action) \(topic)\(checked) (\(verdict.reason))")
             case let .denied(reason):
                 if global.json {
                     return try Output.json(CheckJSON(allowed: false, username: username, topic: topic, access: action,
-                                                     role: nil, permission: nil, reason: reason.description))
+                                                     role: nil, permission: nil, reason: reason.description,
+                                                     checkedTopic: verdict.checkedTopic))
                 }
-                Output.line("denied: \(username) may not \(action) \(topic) (\(reason.description))")
+                Output.line("denied: \(username) may not \(action) \(topic)\(checked) (\(reason.description))")
             }
         }
         if !allowed { throw ExitCode(3) }
@@ -51,6 +54,8 @@ struct CheckCommand: ParsableCommand {
         let role: String?
         let permission: PermissionJSON?
         let reason: String?
+        /// What the permissions were matched against: behind the publish prefix, without `$share/GROUP/`.
+        let checkedTopic: String
     }
 }
 

@@ -147,7 +147,7 @@ private struct Fuzz {
 
                 let filter = fuzz.filter()
                 let subscribe = snap.decideSubscribe(username: name, clientId: client,
-                                                     filter: BrokerCore.stripSharePrefix(filter)).isAllowed
+                                                     filter: Snapshot.withoutSharePrefix(filter)).isAllowed
                 let gotSubscribe = snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)
 
                 cases += 3
@@ -199,7 +199,7 @@ private struct Fuzz {
                 if snap.brokerAllows(username: u.username, clientId: client, topic: topic, access: .write)
                     != snap.decide(username: u.username, clientId: client, topic: (u.publishPrefix ?? "") + topic, access: .write).isAllowed { mismatches += 1 }
                 if snap.brokerAllowsSubscribe(username: u.username, clientId: client, filter: filter)
-                    != snap.decideSubscribe(username: u.username, clientId: client, filter: BrokerCore.stripSharePrefix(filter)).isAllowed { mismatches += 1 }
+                    != snap.decideSubscribe(username: u.username, clientId: client, filter: Snapshot.withoutSharePrefix(filter)).isAllowed { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)
@@ -436,7 +436,7 @@ private struct Fuzz {
                     ("write \(prefixed)", snap.decide(username: name, clientId: client, topic: prefixed, access: .write).isAllowed,
                      snap.brokerAllows(username: name, clientId: client, topic: topic, access: .write)),
                     ("subscribe \(filter)", snap.decideSubscribe(username: name, clientId: client,
-                                                                 filter: BrokerCore.stripSharePrefix(filter)).isAllowed,
+                                                                 filter: Snapshot.withoutSharePrefix(filter)).isAllowed,
                      snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)),
                 ]
                 for (what, want, got) in checks {

@@ -140,9 +140,8 @@ final class LogLines: Sendable {
         #expect(f.allows("gateway", "x/y", .write))
         #expect(!f.allows("gateway", "site1/x/y", .write))
         #expect(!f.allows("gateway", "y/z", .write))
-        #expect(f.core.rewrittenTopic(username: "gateway", topic: "x/y") == "site1/x/y")
-        #expect(f.core.rewrittenTopic(username: "sensor-1", topic: "x/y") == nil)
-        #expect(f.core.rewrittenTopic(username: nil, topic: "x/y") == nil)
+        #expect(f.core.snapshot.brokerDecision(username: "gateway", clientId: "", topic: "x/y", access: .write).checkedTopic == "site1/x/y")
+        #expect(f.core.snapshot.brokerDecision(username: "sensor-1", clientId: "", topic: "x/y", access: .write).checkedTopic == "x/y")
     }
 
     @Test func denialsAreLoggedWithTheReasonUnlessSwitchedOff() throws {

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import time
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import broker_user
@@ -256,3 +257,65 @@ def test_publish_prefix_rewrites_topic(running, policy):
 def test_missing_database_refuses_to_start(workdir, broker_factory):
     with pytest.raises(AssertionError, match="refusing to start"):
         broker_factory(workdir / "does-not-exist.db")
+
+
+def test_last_will_is_checked_on_the_topic_the_broker_publishes(cli, broker):
+    """A will goes out without the publish prefix, so it is allowed only where the user may publish
+    that very topic: the prefix must not let a will escape to a bare topic."""
+    cli("role", "add", "watcher")
+    cli("role", "grant", "watcher", "#", "--op", "read")
+    cli("user", "add", "monitor", "--password", PW["monitor"], "--role", "watcher")
+    cli("role", "add", "site-sensor")
+    cli("role", "grant", "site-sensor", "site1/sensors/%u/#", "--op", "write")
+    cli("role", "grant", "site-sensor", "status/%u", "--op", "write")
+    cli("role", "grant", "site-sensor", "inbox/%u", "--op", "read")
+    cli("user", "add", "pfx-1", "--password", "pfx-pass-1", "--role", "site-sensor", "--publish-prefix", "site1/")
+    time.sleep(1.0)
+    monitor = Client(broker.port, "monitor", PW["monitor"])
+    assert monitor.subscribe("#")
+
+    def killed_with_will(will_topic, client_id):
+        proc = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-u", "pfx-1", "-P", "pfx-pass-1",
+                                 "-i", client_id, "-t", "inbox/pfx-1", "--will-topic", will_topic, "--will-payload", "gone"])
+        deadline = time.time() + 5
+        while f"auth allow: pfx-1 (client {client_id}" not in broker.log_text() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        proc.kill()  # no DISCONNECT: the broker sends the will
+        proc.wait()
+
+    # Allowed as a publish (site1/sensors/pfx-1/status), but the will would go out bare: refused.
+    killed_with_will("sensors/pfx-1/status", "will-1")
+    # A will on a topic the user may publish as such is delivered.
+    killed_with_will("status/pfx-1", "will-2")
+    got = monitor.received(wait=1.5)
+    assert ("status/pfx-1", "gone") in got
+    assert not [t for t, _ in got if t.endswith("sensors/pfx-1/status")], got
+    assert "acl deny will: pfx-1" in broker.log_text()
+    monitor.close()
+
+
+def test_taken_over_session_will_is_checked_on_its_bare_topic(cli, broker):
+    cli("role", "add", "watcher")
+    cli("role", "grant", "watcher", "#", "--op", "read")
+    cli("user", "add", "monitor", "--password", PW["monitor"], "--role", "watcher")
+    cli("role", "add", "site-sensor")
+    cli("role", "grant", "site-sensor", "site1/sensors/%u/#", "--op", "write")
+    cli("user", "add", "pfx-2", "--password", "pfx-pass-2", "--role", "site-sensor", "--publish-prefix", "site1/")
+    time.sleep(1.0)
+    monitor = Client(broker.port, "monitor", PW["monitor"])
+    assert monitor.subscribe("#")
+    old = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="dup-1", protocol=mqtt.MQTTv311, reconnect_on_failure=False)
+    old.username_pw_set("pfx-2", "pfx-pass-2")
+    old.will_set("sensors/pfx-2/status", "gone")
+    old.connect("127.0.0.1", broker.port)
+    old.loop_start()
+    time.sleep(0.5)
+    # Same client id, clean session: Mosquitto sends the old connection's will.
+    new = Client(broker.port, "pfx-2", "pfx-pass-2", client_id="dup-1")
+    got = monitor.received(wait=1.0)
+    old.loop_stop()
+    new.close()
+    monitor.close()
+    assert not [t for t, _ in got if t.endswith("sensors/pfx-2/status")], got
+    assert "acl deny will: pfx-2" in broker.log_text()

@@ -127,13 +127,32 @@ def test_check_json_names_role_and_permission(example):
     assert allowed.returncode == 0
     assert json.loads(allowed.stdout) == {
         "allowed": True, "username": "sensor-17", "topic": "factory/l1/telemetry/t", "access": "write",
-        "role": "sensor-writer",
+        "role": "sensor-writer", "checkedTopic": "factory/l1/telemetry/t",
         "permission": {"resource": "factory/+/telemetry/#", "operation": "write", "context": "mqtt"}}
     denied = example.run("check", "sensor-17", "devices/other/cmd", "--op", "read", "--json")
     assert denied.returncode == 3
     body = json.loads(denied.stdout)
     assert body["allowed"] is False and body["access"] == "read" and body.get("role") is None
     assert "no permission" in body["reason"]
+
+
+def test_check_is_the_brokers_decision_with_prefix_and_shared_subscriptions(example):
+    example("role", "add", "site-writer")
+    example("role", "grant", "site-writer", "site1/sensors/%u/#", "--op", "write")
+    example("user", "add", "pfx-1", "--password", "pfx-pass-1", "--role", "site-writer", "--publish-prefix", "site1/")
+    # The broker checks a publish behind the prefix: sensors/pfx-1/t becomes site1/sensors/pfx-1/t.
+    ok = example.run("check", "pfx-1", "sensors/pfx-1/t", "--op", "write")
+    assert ok.returncode == 0, ok.stdout
+    assert ok.stdout == ("allowed: pfx-1 may write sensors/pfx-1/t (checked as site1/sensors/pfx-1/t) "
+                         "(role site-writer, permission write site1/sensors/%u/#)\n")
+    assert example.run("check", "pfx-1", "site1/sensors/pfx-1/t", "--op", "write").returncode == 3
+    # $share/GROUP/ is not part of the topic space: the filter behind it is what must be covered.
+    example("role", "add", "jobs")
+    example("role", "grant", "jobs", "jobs/#", "--op", "read")
+    example("user", "add", "worker-1", "--password", "worker-pass", "--role", "jobs")
+    shared = example.run("check", "worker-1", "$share/g1/jobs/#", "--op", "read")
+    assert shared.returncode == 0 and "(checked as jobs/#)" in shared.stdout, shared.stdout
+    assert example.run("check", "worker-1", "$share/g1/other/#", "--op", "read").returncode == 3
 
 
 def test_check_client_id_subscribe_filters_and_disabled_users(example):
