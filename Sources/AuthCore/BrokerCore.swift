@@ -49,6 +49,11 @@ public final class BrokerCore: Sendable {
         /// Logins refused by the password throttle since the last report, by scope.
         var throttled: [String: Int] = [:]
         var lastThrottleReport: UInt64 = 0
+        /// The registry window as last read from the store itself (see `windowOpenedSinceSnapshot`).
+        var freshWindow = RegistryWindow(openUntil: 0)
+        var lastWindowRead: UInt64 = 0
+        /// Notice lines for registrations refused as invalid: a few, then one per second; the gate counts the rest.
+        var invalidLogBudget = TokenBucket(perSecond: 1, burst: 5)
     }
 
     enum Health: Equatable {
@@ -112,7 +117,7 @@ public final class BrokerCore: Sendable {
             log(.debug, "auth deny: \(username) (client \(clientId), \(address)) throttled by \(scope) for \(Self.seconds(wait)) s more")
         case .unknownUser:
             log(.debug, "auth deny: unknown user \(username) (client \(clientId), \(address))")
-            if snapshot.registry.isOpen() {
+            if snapshot.registry.isOpen() || windowOpenedSinceSnapshot() {
                 recordRegistration(RegistrationAttempt(username: username, password: password ?? "",
                                                        clientId: clientId, address: address))
             }
@@ -123,10 +128,32 @@ public final class BrokerCore: Sendable {
     /// Whole seconds, rounded up: what a log line tells a person.
     static func seconds(_ nanos: UInt64) -> UInt64 { (nanos + 999_999_999) / 1_000_000_000 }
 
+    /// The snapshot learns of `cwauth registry unlock` on the next probe; a device that knocks in
+    /// between is let in on the store's own word. One small read, at most every 50 ms, so unknown
+    /// users with the window closed still cost next to nothing.
+    private func windowOpenedSinceSnapshot(now: UInt64 = Clock.monotonicNanos()) -> Bool {
+        state.withLock { state in
+            guard state.options.registryEnabled, let store = state.store else { return false }
+            if now &- state.lastWindowRead >= 50_000_000 || state.lastWindowRead == 0 {
+                state.lastWindowRead = now
+                state.freshWindow = (try? store.registryWindow()) ?? RegistryWindow(openUntil: 0)
+            }
+            return state.freshWindow.isOpen()
+        }
+    }
+
     private func recordRegistration(_ attempt: RegistrationAttempt) {
         state.withLock { state in
             guard state.options.registryEnabled, let store = state.store else { return }
-            guard state.gate.admit(username: attempt.username, password: attempt.password) == .record else { return }
+            switch state.gate.admit(username: attempt.username, password: attempt.password) {
+            case .record: break
+            case .ignore: return
+            case let .invalid(reason):
+                if state.invalidLogBudget.take(now: Clock.monotonicNanos()) {
+                    log(.notice, "registry: not recording client \(Validation.printable(attempt.clientId)) (\(attempt.address)): \(reason)")
+                }
+                return
+            }
             do {
                 let outcome = try store.recordRegistration(attempt, maxPending: state.options.maxPending)
                 switch outcome {
@@ -243,6 +270,7 @@ public final class BrokerCore: Sendable {
             } else {
                 state.authenticator.clear()
             }
+            log(.notice, "reload: login cache and back-offs cleared, \(state.options.databasePath) read again")
             return probe(&state, force: true)
         }
     }

@@ -23,6 +23,8 @@ public final class RegistryGate {
     public enum Verdict: Equatable, Sendable {
         case record
         case ignore
+        /// Not a name or password the registry takes; the reason is for the broker log.
+        case invalid(String)
     }
 
     public let limits: Limits
@@ -38,9 +40,9 @@ public final class RegistryGate {
 
     /// Call only for usernames the snapshot does not know, with the window open.
     public func admit(username: String, password: String, now: UInt64 = Clock.monotonicNanos()) -> Verdict {
-        if username.unicodeScalars.count < Validation.usernameLength.lowerBound
-            || password.unicodeScalars.count < Validation.minimumPasswordLength {
-            return .ignore // refused and not recorded, by design: not worth a log line either
+        if let reason = Self.whyInvalid(username: username, password: password) {
+            count("invalid username or password")
+            return .invalid(reason)
         }
         if let last = lastAttempt[username], now &- last < limits.perUsernameIntervalNanos {
             count("per-username rate limit")
@@ -59,6 +61,21 @@ public final class RegistryGate {
         if lastAttempt.count >= 4 * limits.maxPending + 1000 { lastAttempt.removeAll(keepingCapacity: true) }
         lastAttempt[username] = now
         return .record
+    }
+
+    /// What an unknown client must send to be recorded, in the words `registry status` prints.
+    public static let rules = "while the window is open, a CONNECT with an unknown username of "
+        + "\(Validation.usernameLength.lowerBound)-\(Validation.usernameLength.upperBound) printable characters "
+        + "(no '+', '#', '/' or whitespace) and a password of at least \(Validation.minimumPasswordLength) characters "
+        + "is recorded as a pending request; anything else is refused and logged, not recorded"
+
+    /// Why the registry would not record this attempt, or nil when it would (the rules `registry status` states).
+    public static func whyInvalid(username: String, password: String) -> String? {
+        do { try Validation.validateUsername(username) } catch { return error.description }
+        if password.unicodeScalars.count < Validation.minimumPasswordLength {
+            return "password shorter than \(Validation.minimumPasswordLength) characters"
+        }
+        return nil
     }
 
     /// Counts an attempt the store refused to keep (table full, blocked).

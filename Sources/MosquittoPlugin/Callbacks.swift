@@ -97,8 +97,9 @@ enum Callbacks {
         guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let core = PluginInstance.from(userdata).core
         var options: PluginOptions?
-        if let eventData {
-            let event = eventData.assumingMemoryBound(to: mosquitto_evt_reload.self).pointee
+        // Mosquitto 2.0 hands no options with a reload (NULL, 0): the options of the start stay.
+        if let event = eventData?.assumingMemoryBound(to: mosquitto_evt_reload.self).pointee,
+           event.options != nil, event.option_count > 0 {
             do {
                 options = try PluginOptions.parse(BrokerOptions.pairs(event.options, event.option_count))
             } catch {

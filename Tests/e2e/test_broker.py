@@ -2,6 +2,7 @@
 fail-closed behaviour and the publish prefix, all seen from real MQTT clients."""
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import time
@@ -319,3 +320,15 @@ def test_taken_over_session_will_is_checked_on_its_bare_topic(cli, broker):
     monitor.close()
     assert not [t for t, _ in got if t.endswith("sensors/pfx-2/status")], got
     assert "acl deny will: pfx-2" in broker.log_text()
+
+
+def test_sighup_reloads_without_a_false_error(policy, broker):
+    assert connect_result(broker.port, "dev1", PW["dev1"])
+    broker.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while "reload: login cache and back-offs cleared" not in broker.log_text() and time.time() < deadline:
+        time.sleep(0.1)
+    log = broker.log_text()
+    assert "reload: login cache and back-offs cleared" in log
+    assert "is required" not in log and "keeping the previous options" not in log
+    assert connect_result(broker.port, "dev1", PW["dev1"])

@@ -1,6 +1,7 @@
 """Issue 5: the client registry's implicit flow through a real broker — unknown devices become
 pending while the window is open, `cwauth allow` lets them in with exactly the roles given."""
 import json
+import re
 import threading
 import time
 
@@ -199,3 +200,27 @@ def test_flood_is_capped_and_broker_stays_responsive(site, broker_factory):
     print(f"flood: {len(rows)} pending rows, {len(round_trips)} round trips, slowest {slowest * 1000:.0f} ms")
     time.sleep(0.3)
     assert "pending table full" in broker.log_text()
+
+
+def test_device_knocking_right_after_unlock_is_recorded(site, broker_factory):
+    # A long probe interval makes the race wide: the broker's snapshot learns of the window only
+    # after a second, but a device that connects as soon as `unlock` has returned must be recorded.
+    broker = broker_factory(site.db, "plugin_opt_reload_interval_ms 1000\n")
+    time.sleep(1.2)
+    site("registry", "unlock", "--minutes", "5")
+    assert not connect_result(broker.port, "quickdev", "pw-quickdev-1")
+    assert wait_for(lambda: pending(site).get("quickdev"))
+
+
+def test_refused_registrations_say_why_in_the_log(site, broker):
+    site("registry", "unlock", "--minutes", "5")
+    time.sleep(1.0)
+    assert not connect_result(broker.port, "ab", "long-enough-pw", client_id="short-name")
+    assert not connect_result(broker.port, "dev/with/slash", "long-enough-pw", client_id="slashed")
+    assert not connect_result(broker.port, "okname", "pw", client_id="short-pass")
+    time.sleep(0.3)
+    assert pending(site) == {}
+    log = broker.log_text()
+    assert re.search(r"registry: not recording client short-name \(127\.0\.0\.1\): invalid username \"ab\": must be 3", log)
+    assert re.search(r"registry: not recording client slashed .*may not contain '\+', '#' or '/'", log)
+    assert re.search(r"registry: not recording client short-pass .*password shorter than 5 characters", log)
