@@ -2,6 +2,11 @@
 public enum Operation: String, Sendable, Hashable, CaseIterable, Codable {
     case read, write, readWrite
 
+    /// Both operations' access together.
+    public func adding(_ other: Operation) -> Operation {
+        self == other ? self : .readWrite
+    }
+
     public func allows(_ access: Access) -> Bool {
         switch (self, access) {
         case (.readWrite, _), (.read, .read), (.write, .write): return true

@@ -62,34 +62,87 @@ extension Store {
     }
 
     /// Adds a permission, or changes the operation of the role's existing permission on the same resource.
-    public func grant(_ roleName: String, _ permission: Permission, now: Int64 = Clock.unixNow()) throws(StoreError) {
+    /// What `grant` did. Granting never takes access away: an operation adds to the one already
+    /// held on the same resource (read + write = readWrite).
+    public enum GrantResult: Equatable, Sendable {
+        case added
+        case unchanged
+        case widened(from: Operation, to: Operation)
+    }
+
+    /// What `revoke` did: the whole permission went, or only the operation named.
+    public enum RevokeResult: Equatable, Sendable {
+        case removed
+        case narrowed(to: Operation)
+    }
+
+    @discardableResult
+    public func grant(_ roleName: String, _ permission: Permission, now: Int64 = Clock.unixNow()) throws(StoreError) -> GrantResult {
         try wrapValidation { () throws(ValidationError) in try Validation.validateResource(permission.resource) }
-        try write { () throws(StoreError) in
+        return try write { () throws(StoreError) -> GrantResult in
             guard let id = try roleID(roleName) else { throw .notFound(kind: "role", name: roleName) }
+            let held = try operation(roleID: id, permission.resource, permission.context)
+            let result: GrantResult
+            let operation: Operation
+            switch held {
+            case nil:
+                result = .added
+                operation = permission.operation
+            case let held?:
+                operation = held.adding(permission.operation)
+                result = operation == held ? .unchanged : .widened(from: held, to: operation)
+            }
+            guard result != .unchanged else { return .unchanged }
             try db.prepare("""
                 INSERT INTO permissions(role_id, resource, operation, context) VALUES (?, ?, ?, ?)
                 ON CONFLICT(role_id, resource, context) DO UPDATE SET operation = excluded.operation
-                """).bind(.int(id), .text(permission.resource), .text(permission.operation.rawValue),
+                """).bind(.int(id), .text(permission.resource), .text(operation.rawValue),
                           .text(permission.context.rawValue)).run()
             try touchRole(id, now: now)
             try audit("role.grant", subject: roleName,
-                      detail: "\(permission.context.rawValue):\(permission.resource) \(permission.operation.rawValue)", at: now)
+                      detail: "\(permission.context.rawValue):\(permission.resource) \(operation.rawValue)"
+                        + (held.map { " (was \($0.rawValue))" } ?? ""), at: now)
+            return result
         }
     }
 
-    public func revoke(_ roleName: String, resource: String, context: PermissionContext = .mqtt,
-                       now: Int64 = Clock.unixNow()) throws(StoreError) {
-        try write { () throws(StoreError) in
+    /// Removes the permission on `resource`, or with `operation` only that part of it (`read` off a
+    /// `readWrite` leaves `write`).
+    @discardableResult
+    public func revoke(_ roleName: String, resource: String, context: PermissionContext = .mqtt, operation: Operation? = nil,
+                       now: Int64 = Clock.unixNow()) throws(StoreError) -> RevokeResult {
+        try write { () throws(StoreError) -> RevokeResult in
             guard let id = try roleID(roleName) else { throw .notFound(kind: "role", name: roleName) }
-            try db.prepare("DELETE FROM permissions WHERE role_id = ? AND resource = ? AND context = ?")
-                .bind(.int(id), .text(resource), .text(context.rawValue)).run()
-            if db.changes == 0 {
+            guard let held = try self.operation(roleID: id, resource, context) else {
                 // notFound renders as `no KIND named "NAME"`: the kind must read well before "named".
                 throw .notFound(kind: "permission of role \"\(roleName)\" on a resource", name: resource)
             }
+            let result: RevokeResult
+            if let operation, operation != .readWrite, operation != held {
+                guard held == .readWrite else {
+                    throw .conflict("role \"\(Validation.printable(roleName))\" has only \(held.rawValue) on \(Validation.printable(resource)), not \(operation.rawValue)")
+                }
+                let rest: Operation = operation == .read ? .write : .read
+                try db.prepare("UPDATE permissions SET operation = ? WHERE role_id = ? AND resource = ? AND context = ?")
+                    .bind(.text(rest.rawValue), .int(id), .text(resource), .text(context.rawValue)).run()
+                result = .narrowed(to: rest)
+            } else {
+                try db.prepare("DELETE FROM permissions WHERE role_id = ? AND resource = ? AND context = ?")
+                    .bind(.int(id), .text(resource), .text(context.rawValue)).run()
+                result = .removed
+            }
             try touchRole(id, now: now)
-            try audit("role.revoke", subject: roleName, detail: "\(context.rawValue):\(resource)", at: now)
+            try audit("role.revoke", subject: roleName,
+                      detail: "\(context.rawValue):\(resource)" + (operation.map { " \($0.rawValue)" } ?? ""), at: now)
+            return result
         }
+    }
+
+    private func operation(roleID id: Int64, _ resource: String, _ context: PermissionContext) throws(StoreError) -> Operation? {
+        let stmt = try db.prepare("SELECT operation FROM permissions WHERE role_id = ? AND resource = ? AND context = ?")
+            .bind(.int(id), .text(resource), .text(context.rawValue))
+        guard try stmt.step() else { return nil }
+        return Operation(rawValue: stmt.text(0))
     }
 
     /// Replaces a role's permission list exactly (used by `apply`).

@@ -66,8 +66,12 @@ enum RoleRoutes {
             throw APIError.badField("resource", "query parameter is required (e.g. ?resource=sensors/%23&context=mqtt)")
         }
         let context = try Check.context(call.query("context"))
+        let operation = try call.query("operation").map { text throws in
+            guard let op = Operation(rawValue: text) else { throw APIError.badField("operation", "must be read, write or readWrite") }
+            return op
+        }
         let role = try await state.store.write(as: call.actor) { store in
-            try store.revoke(name, resource: resource, context: context)
+            try store.revoke(name, resource: resource, context: context, operation: operation)
             return try store.requireRole(name)
         }
         return JSONResponse.make(.ok, Representation.role(role))

@@ -84,7 +84,7 @@ struct RoleCommand: ParsableCommand {
     struct Grant: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Allow a role to read and/or write topics matching a filter.",
-            discussion: "RESOURCE is an MQTT topic filter; '+' and '#' as in MQTT, a whole level %u or %c stands for the username or client id.")
+            discussion: "RESOURCE is an MQTT topic filter; '+' and '#' as in MQTT, a whole level %u or %c stands for the username or client id. Granting adds to what the role already has on RESOURCE (read, then write: readWrite); take access away with `role revoke`.")
         @OptionGroup var global: GlobalOptions
         @Argument var role: String
         @Argument var resource: String
@@ -93,23 +93,31 @@ struct RoleCommand: ParsableCommand {
 
         func run() throws {
             try runCommand {
-                try global.openStore().grant(role, Permission(resource: resource, operation: op, context: context))
-                Output.line("granted \(op.rawValue) on \(resource) to role \(role)")
+                switch try global.openStore().grant(role, Permission(resource: resource, operation: op, context: context)) {
+                case .added: Output.line("granted \(op.rawValue) on \(resource) to role \(role)")
+                case .unchanged: Output.line("role \(role) already has \(op.rawValue) on \(resource): unchanged")
+                case let .widened(from, to):
+                    Output.line("granted \(op.rawValue) on \(resource) to role \(role): now \(to.rawValue) (was \(from.rawValue))")
+                }
             }
         }
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a role's permission on a resource.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a role's permission on a resource, or with --op only reading or writing.")
         @OptionGroup var global: GlobalOptions
         @Argument var role: String
         @Argument var resource: String
+        @Option(help: "read | write | readWrite: take away only this (default: the whole permission)") var op: Operation?
         @Option(help: "mqtt | http") var context: PermissionContext = .mqtt
 
         func run() throws {
             try runCommand {
-                try global.openStore().revoke(role, resource: resource, context: context)
-                Output.line("revoked \(resource) from role \(role)")
+                switch try global.openStore().revoke(role, resource: resource, context: context, operation: op) {
+                case .removed: Output.line("revoked \(resource) from role \(role)")
+                case let .narrowed(to): Output.line("revoked \(op?.rawValue ?? "") on \(resource) from role \(role): now \(to.rawValue)")
+                }
             }
         }
     }

@@ -183,12 +183,26 @@ import Testing
         #expect(try db.store.listRoles().map(\.name) == ["ops"])
     }
 
-    @Test func grantingTheSameResourceAgainChangesItsOperation() throws {
+    @Test func grantingTheSameResourceAgainAddsItsOperation() throws {
         let db = try TestDatabase()
         try db.store.addRole("ops")
-        try db.store.grant("ops", Permission(resource: "a/#", operation: .read))
-        try db.store.grant("ops", Permission(resource: "a/#", operation: .readWrite))
+        #expect(try db.store.grant("ops", Permission(resource: "a/#", operation: .read)) == .added)
+        #expect(try db.store.grant("ops", Permission(resource: "a/#", operation: .read)) == .unchanged)
+        // Granting write on a resource the role reads never takes the read away.
+        #expect(try db.store.grant("ops", Permission(resource: "a/#", operation: .write)) == .widened(from: .read, to: .readWrite))
         #expect(try db.store.requireRole("ops").permissions == [Permission(resource: "a/#", operation: .readWrite)])
+    }
+
+    @Test func revokingOneOperationLeavesTheOther() throws {
+        let db = try TestDatabase()
+        try db.store.addRole("ops")
+        try db.store.grant("ops", Permission(resource: "a/#", operation: .readWrite))
+        #expect(try db.store.revoke("ops", resource: "a/#", operation: .read) == .narrowed(to: .write))
+        #expect(try db.store.requireRole("ops").permissions == [Permission(resource: "a/#", operation: .write)])
+        let mismatch = storeError { () throws(StoreError) in try db.store.revoke("ops", resource: "a/#", operation: .read) }
+        #expect(mismatch?.description.contains("has only write on a/#, not read") == true)
+        #expect(try db.store.revoke("ops", resource: "a/#", operation: .write) == .removed)
+        #expect(try db.store.requireRole("ops").permissions.isEmpty)
     }
 
     @Test func roleNamesAreUniqueAndValidated() throws {

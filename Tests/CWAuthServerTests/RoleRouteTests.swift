@@ -71,10 +71,13 @@ struct RoleRouteTests {
                 ["resource": "probe/#", "operation": "readWrite", "context": "mqtt"],
                 ["resource": "sensors/%u/#", "operation": "write", "context": "mqtt"],
             ])
-            // Same resource and context: the operation changes.
-            let changed = try await client.call(.post, "/api/roles/sensor/permissions", .admin,
-                                                json: #"{"resource":"probe/#","operation":"read","context":"mqtt"}"#)
-            #expect(changed.json?["permissions"] == [
+            // Same resource and context: granting adds up, it never takes access away...
+            let same = try await client.call(.post, "/api/roles/sensor/permissions", .admin,
+                                             json: #"{"resource":"probe/#","operation":"read","context":"mqtt"}"#)
+            #expect(same.json?["permissions"] == granted.json?["permissions"])
+            // ...and DELETE with ?operation= takes one part away.
+            let narrowed = try await client.call(.delete, "/api/roles/sensor/permissions?resource=probe/%23&operation=write", .admin)
+            #expect(narrowed.json?["permissions"] == [
                 ["resource": "probe/#", "operation": "read", "context": "mqtt"],
                 ["resource": "sensors/%u/#", "operation": "write", "context": "mqtt"],
             ])

@@ -155,6 +155,19 @@ def test_check_is_the_brokers_decision_with_prefix_and_shared_subscriptions(exam
     assert example.run("check", "worker-1", "$share/g1/other/#", "--op", "read").returncode == 3
 
 
+def test_grant_adds_up_and_revoke_op_takes_one_part_away(cli):
+    cli("role", "add", "ops")
+    assert cli("role", "grant", "ops", "plant/#", "--op", "read").stdout == "granted read on plant/# to role ops\n"
+    assert cli("role", "grant", "ops", "plant/#", "--op", "write").stdout == \
+        "granted write on plant/# to role ops: now readWrite (was read)\n"
+    assert "unchanged" in cli("role", "grant", "ops", "plant/#", "--op", "read").stdout
+    assert cli("role", "revoke", "ops", "plant/#", "--op", "read").stdout == "revoked read on plant/# from role ops: now write\n"
+    role = json.loads(cli("role", "show", "ops", "--json").stdout)
+    assert [(p["resource"], p["operation"]) for p in role["permissions"]] == [("plant/#", "write")]
+    assert_error(cli.run("role", "revoke", "ops", "plant/#", "--op", "read"), "has only write on plant/#, not read")
+    assert cli("role", "revoke", "ops", "plant/#").stdout == "revoked plant/# from role ops\n"
+
+
 def test_check_client_id_subscribe_filters_and_disabled_users(example):
     example("role", "grant", "sensor-writer", "gw/%c/#", "--op", "write")
     assert example.run("check", "sensor-17", "gw/cid-1/x", "--op", "write", "--client-id", "cid-1").returncode == 0
