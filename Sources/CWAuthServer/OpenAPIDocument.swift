@@ -290,6 +290,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -408,6 +418,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -547,6 +567,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -701,6 +731,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -754,6 +794,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           },
@@ -808,6 +858,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
