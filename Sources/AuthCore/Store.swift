@@ -104,7 +104,7 @@ public final class Store {
 
     /// Runs several store calls as one transaction (apply, allow with roles, …).
     public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try db.writeTransaction(body)
+        try guardedWriteTransaction(body)
     }
 
     func audit(_ action: String, subject: String, detail: String = "", at: Int64 = Clock.unixNow()) throws(StoreError) {
@@ -113,9 +113,10 @@ public final class Store {
     }
 
     /// Runs `body` in a write transaction unless one is already open (so composite operations stay atomic).
+    /// The transaction refuses to remove the last admin (see Store+Admins.swift).
     func write<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if sqlite3_get_autocommit(db.handle) == 0 { return try body() }
-        return try db.writeTransaction(body)
+        return try guardedWriteTransaction(body)
     }
 
     /// Appends one audit row in its own transaction, for actions that change nothing else (e.g. an admin's login).

@@ -74,7 +74,7 @@ extension ServerState {
     /// Basic or Bearer from the Authorization header, else the session cookie (with CSRF for writes).
     func authenticate(_ request: Request, _ context: ServerContext) async throws -> Admin {
         if let authorization = request.headers[.authorization] {
-            return try await authenticate(authorization: authorization, address: context.remoteAddress)
+            return try await authenticate(authorization: authorization, address: clientAddress(request, context))
         }
         if let token = request.cookies[Sessions.cookieName]?.value, !token.isEmpty {
             guard let session = await sessions.lookup(token, kind: .cookie) else {
@@ -130,7 +130,7 @@ extension ServerState {
     }
 
     /// The one password check behind Basic auth, logins and the registration door's existing-user answer.
-    /// Throws 429 while the username or the address is locked out; a wrong password counts towards that.
+    /// Throws 429 while this caller is in back-off (see LoginThrottle); a wrong password counts towards that.
     func checkPassword(username: String, password: String, address: String) async throws -> PasswordCheck {
         if let wait = await throttle.retryAfter(username: username, address: address) {
             throw APIError.tooManyRequests(retryAfter: wait, "too many failed logins for this username or address: try again in \(wait) s")
@@ -143,7 +143,7 @@ extension ServerState {
             matches = await credentials.verifyDummy(password: password)
         }
         if matches, let user {
-            await throttle.recordSuccess(username: username)
+            await throttle.recordSuccess(username: username, address: address)
             return user.enabled ? .valid(user) : .disabled(user)
         }
         if await throttle.recordFailure(username: username, address: address) {

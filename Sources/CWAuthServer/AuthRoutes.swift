@@ -14,7 +14,7 @@ enum AuthRoutes {
         let username = try body.requiredString("username")
         let password = try body.requiredString("password")
         let wantsSession = try body.bool("session") ?? false
-        let address = call.context.remoteAddress
+        let address = state.clientAddress(call.request, call.context)
         guard let user = try await state.validUser(username: username, password: password, address: address) else {
             throw APIError.unauthorized("invalid username or password")
         }

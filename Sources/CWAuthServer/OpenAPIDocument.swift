@@ -290,6 +290,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -408,6 +418,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -547,6 +567,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -701,6 +731,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -754,6 +794,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           },
@@ -808,6 +858,16 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "409": {
+                "description": "Refused because it would leave no admin: the message names the last admin (an enabled user with a role granting http /api/# readWrite).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    }
+                  }
+                }
               }
             }
           }
@@ -941,11 +1001,17 @@ enum OpenAPIDocument {
                         "type": "array",
                         "items": {
                           "type": "string"
-                        }
+                        },
+                        "description": "Roles to grant. The device's requestedRoles are a request only: nothing is granted unless listed here."
                       },
                       "force": {
                         "type": "boolean",
                         "default": false
+                      },
+                      "confirmPrivileged": {
+                        "type": "boolean",
+                        "default": false,
+                        "description": "Required (true) to grant a privileged role: one with any http permission, or with a catch-all permission (a resource made only of wildcards and ending in #: #, +/#, +/+/#, \u2026). Without it such a grant is refused with 409."
                       }
                     }
                   }
@@ -976,7 +1042,7 @@ enum OpenAPIDocument {
                 "$ref": "#/components/responses/NotFound"
               },
               "409": {
-                "description": "The request is in conflict (another password was tried) and force is not set, or the user exists.",
+                "description": "The request is in conflict (another password was tried) and force is not set, the user exists, or a listed role is privileged (http permissions or a catch-all # permission; the message names them) and confirmPrivileged is not true.",
                 "content": {
                   "application/json": {
                     "schema": {
@@ -985,7 +1051,8 @@ enum OpenAPIDocument {
                   }
                 }
               }
-            }
+            },
+            "description": "Creates the user with the recorded password hash and exactly the roles listed. Granting a privileged role to a self-registered device needs \"confirmPrivileged\": true."
           }
         },
         "/api/client-registry/pending/{username}/deny": {

@@ -21,7 +21,7 @@ enum RegisterRoute {
 
     static func register(_ state: ServerState, _ call: Call) async throws -> Response {
         let request = try await parse(call)
-        let address = call.context.remoteAddress
+        let address = state.clientAddress(call.request, call.context)
         if try await state.store.read({ try $0.user(named: request.username) != nil }) {
             return try await existingUser(state, request, address: address)
         }

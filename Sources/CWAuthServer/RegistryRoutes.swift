@@ -35,15 +35,23 @@ enum RegistryRoutes {
 
     static func allow(_ state: ServerState, _ call: Call) async throws -> Response {
         let username = try call.parameter("username")
-        let body = try await call.body(allowed: ["roles", "force"])
+        let body = try await call.body(allowed: ["roles", "force", "confirmPrivileged"])
         let roles = try body.strings("roles") ?? []
         try Check.roleNames(roles, field: "roles")
         let force = try body.bool("force") ?? false
+        let confirmPrivileged = try body.bool("confirmPrivileged") ?? false
         let user = try await state.store.write(as: call.actor) { store in
             guard try store.pendingRequest(username) != nil else {
                 throw APIError(.notFound, "no pending registration named \"\(Validation.printable(username))\"")
             }
             try RoleRoutes.requireRoles(roles, field: "roles", in: store)
+            if !confirmPrivileged {
+                let privileged = try roles.filter { try store.role(named: $0).map(Privilege.isPrivileged) ?? false }
+                if !privileged.isEmpty {
+                    let names = privileged.map { "\"\(Validation.printable($0))\"" }.joined(separator: ", ")
+                    throw APIError(.conflict, "role\(privileged.count == 1 ? "" : "s") \(names) \(privileged.count == 1 ? "is" : "are") privileged (http permissions or a catch-all # permission): a self-registered device gets \(privileged.count == 1 ? "it" : "them") only with \"confirmPrivileged\": true")
+                }
+            }
             do {
                 return try store.allow(username, roles: roles, force: force)
             } catch StoreError.conflict {
@@ -59,6 +67,20 @@ enum RegistryRoutes {
         let block = try body.bool("block") ?? false
         try await state.store.write(as: call.actor) { try $0.deny(username, block: block) }
         return JSONResponse.noContent()
+    }
+
+    /// Privileged roles: a device that registered itself gets one only when the admin confirms it.
+    enum Privilege {
+        /// Any http permission (API access), or a catch-all: a resource made only of wildcard levels and
+        /// ending in `#` (`#`, `+/#`, `+/+/#`, …), which reaches every topic tree.
+        static func isPrivileged(_ role: Role) -> Bool {
+            role.permissions.contains { $0.context == .http || isCatchAll($0.resource) }
+        }
+
+        static func isCatchAll(_ resource: String) -> Bool {
+            let levels = resource.split(separator: "/", omittingEmptySubsequences: false)
+            return levels.last == "#" && levels.dropLast().allSatisfy { $0 == "+" }
+        }
     }
 
     static func statusObject(_ state: ServerState) async throws -> JSONValue {

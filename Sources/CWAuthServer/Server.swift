@@ -32,9 +32,9 @@ public enum CWAuthServer {
     }
 
     /// Serves until SIGINT/SIGTERM.
-    public static func run(databasePath: String, host: String, port: Int,
+    public static func run(databasePath: String, host: String, port: Int, options: ServerState.Options = .init(),
                            onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
-        let state = try ServerState(databasePath: databasePath)
+        let state = try ServerState(databasePath: databasePath, options: options)
         var logger = Logger(label: "cwauth.serve")
         logger.logLevel = .notice
         try await makeApplication(state: state, host: host, port: port, logger: logger, onListening: onListening).runService()

@@ -12,14 +12,18 @@ public final class ServerState: Sendable {
         public var registerPerUsernameIntervalNanos: UInt64
         /// Registration attempts that may hash a password, per second across all usernames.
         public var registerPerSecond: Int
+        /// Peers whose X-Forwarded-For is believed (`--trusted-proxy`): IP addresses, any spelling.
+        public var trustedProxies: [String]
 
         public init(loginMaxFailures: Int = 5, loginWindowSeconds: UInt64 = 300, maxPending: Int = Store.defaultMaxPending,
-                    registerPerUsernameIntervalNanos: UInt64 = 500_000_000, registerPerSecond: Int = 20) {
+                    registerPerUsernameIntervalNanos: UInt64 = 500_000_000, registerPerSecond: Int = 20,
+                    trustedProxies: [String] = []) {
             self.loginMaxFailures = loginMaxFailures
             self.loginWindowSeconds = loginWindowSeconds
             self.maxPending = maxPending
             self.registerPerUsernameIntervalNanos = registerPerUsernameIntervalNanos
             self.registerPerSecond = registerPerSecond
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -30,11 +34,14 @@ public final class ServerState: Sendable {
     let throttle: LoginThrottle
     let credentials = CredentialCache()
     let registrationGate: RegistrationGateService
+    /// `options.trustedProxies` in canonical form.
+    let trustedProxies: Set<String>
 
     /// Opens the database (it must exist: `cwauth init` creates it) and migrates it forward if needed.
     public init(databasePath: String, options: Options = Options()) throws(StoreError) {
         self.databasePath = databasePath
         self.options = options
+        trustedProxies = Set(options.trustedProxies.compactMap { ClientAddress.canonical($0) })
         store = try StoreService(path: databasePath)
         throttle = LoginThrottle(limits: .init(maxFailures: options.loginMaxFailures, windowSeconds: options.loginWindowSeconds))
         registrationGate = RegistrationGateService(limits: .init(

@@ -15,10 +15,17 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Address and port to listen on; port 0 picks a free one.", valueName: "host:port"))
     var listen = "127.0.0.1:8080"
+    @Option(name: .customLong("trusted-proxy"),
+            help: ArgumentHelp("A reverse proxy's IP address (repeatable): only requests from it have their client address taken from X-Forwarded-For (the right-most entry that is not a trusted proxy).", valueName: "address"))
+    var trustedProxies: [String] = []
 
     func run() throws {
         try runCommand {
             let (host, port) = try Self.parseListen(listen)
+            for proxy in trustedProxies where !ServerState.isIPAddress(proxy) {
+                throw CLIError("--trusted-proxy: \"\(proxy)\" is not an IP address")
+            }
+            let options = ServerState.Options(trustedProxies: trustedProxies)
             let path = global.databasePath
             let store = try Store(path: path, actor: global.actor) // fail fast, with the CLI's one-line message
             if try Self.adminCount(store) == 0 {
@@ -27,7 +34,7 @@ struct ServeCommand: ParsableCommand {
             let outcome = ServeOutcome()
             Task.detached {
                 do {
-                    try await CWAuthServer.run(databasePath: path, host: host, port: port) { host, port in
+                    try await CWAuthServer.run(databasePath: path, host: host, port: port, options: options) { host, port in
                         let shown = host.contains(":") ? "[\(host)]" : host
                         // Unbuffered: scripts and tests wait for this line on a pipe.
                         FileHandle.standardOutput.write(Data("cwauth serve: listening on http://\(shown):\(port)\n".utf8))

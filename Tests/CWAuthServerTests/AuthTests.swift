@@ -264,7 +264,7 @@ struct LoginThrottleTests {
         let throttle = LoginThrottle(limits: .init(maxFailures: 2, windowSeconds: 60))
         await throttle.recordFailure(username: "alice", address: "a", now: 10)
         await throttle.recordFailure(username: "alice", address: "a", now: 11)
-        await throttle.recordSuccess(username: "alice")
+        await throttle.recordSuccess(username: "alice", address: "c", now: 11)
         #expect(await throttle.retryAfter(username: "alice", address: "b", now: 12) == nil)
         #expect(await throttle.retryAfter(username: "carol", address: "a", now: 12) == 58)
     }

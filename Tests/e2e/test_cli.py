@@ -752,3 +752,37 @@ def test_database_location_flag_env_and_default(workdir):
     assert (cwd / "cwauth.db").exists()
     assert run("role", "add", "in-cwd", env=env, cwd=cwd).returncode == 0
     assert "in-cwd" in run("--db", cwd / "cwauth.db", "role", "list", env=env).stdout
+
+
+# ---------------------------------------------------------------- the last admin
+
+def test_the_last_admin_cannot_be_removed(workdir):
+    """Every CLI way of removing the only admin is refused with one line naming the reason; nothing changes.
+    A second admin lifts the refusal; a database that never had an admin is not held to it."""
+    cli = CLI(workdir / "admins.db")
+    cli("init", "--admin", "root", input="root-pass-1\n")
+    cli("role", "add", "writer")
+    cli("user", "add", "sensor", "--role", "writer", "--password-stdin", input="sensor-pass-1\n")
+    before = exported(cli)
+    refused = [
+        ("user", "unassign", "root", "admin"),
+        ("user", "disable", "root"),
+        ("user", "rm", "root"),
+        ("role", "rm", "admin"),
+        ("role", "revoke", "admin", "/api/#", "--context", "http"),
+        ("role", "grant", "admin", "/api/#", "--op", "read", "--context", "http"),
+    ]
+    for args in refused:
+        assert_error(cli.run(*args), '"root" is the last admin', "http /api/# readWrite", "would leave none")
+    demote = write(workdir / "demote.json", json.dumps({"users": [{"username": "root", "password": "root-pass-1", "roles": ["writer"]}]}))
+    assert_error(cli.run("apply", demote), '"root" is the last admin')
+    assert exported(cli) == before
+
+    cli("user", "assign", "sensor", "admin")
+    cli("user", "rm", "root")
+    assert_error(cli.run("role", "rm", "admin"), '"sensor" is the last admin')
+
+    plain = fresh_cli(workdir, "plain.db")           # never had an admin: nothing to protect
+    plain("role", "add", "admin")
+    plain("role", "grant", "admin", "/api/#", "--op", "readWrite", "--context", "http")
+    plain("role", "rm", "admin")

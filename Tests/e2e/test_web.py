@@ -331,3 +331,50 @@ def test_usable_at_phone_width(cli, serve, browser):
     page.find("#nav-users").click()
     page.visible(row(ADMIN[0]))
     page.shot("users")
+
+
+def test_requested_roles_are_never_preselected_and_privileged_ones_need_a_confirmation(cli, serve, browser):
+    """A device that registers itself asking for `admin` and `ops`: the dialog shows them as a request with
+    nothing ticked; ticking a privileged role and clicking Allow asks for a confirmation, and declining it
+    grants nothing."""
+    cli("role", "add", "ops")
+    cli("role", "grant", "ops", "#", "--op", "readWrite")
+    cli("role", "add", "sensor")
+    cli("role", "grant", "sensor", "sensors/%u/#", "--op", "write")
+    cli("registry", "unlock")
+    intruder = {"username": "self-made-admin", "password": "intruder-pw-1", "roles": ["admin", "ops"]}
+    assert serve.request("POST", "/api/client-registry/register", intruder).status == 202
+
+    page = Page(browser, serve.url, "privileged")
+    page.open("/login")
+    page.login(*ADMIN)
+    page.wait(EC.url_contains("/registry"))
+    page.clickable(f'{row(intruder["username"])} [data-testid="pending-details-button"]').click()
+    page.visible("#pending-dialog")
+    page.text_in("#pending-details", "admin, ops")
+    for name in ("admin", "ops", "sensor"):
+        page.visible(f'#pending-role-list input[data-role="{name}"]')
+        assert not page.find(f'#pending-role-list input[data-role="{name}"]').is_selected(), \
+            f"{name} must not be pre-selected"
+    labels = {el.find_element(By.CSS_SELECTOR, "input").get_attribute("data-role"): el.text
+              for el in browser.find_elements(By.CSS_SELECTOR, "#pending-role-list label")}
+    assert "requested" in labels["admin"].lower() and "privileged" in labels["admin"].lower()
+    assert "requested" in labels["ops"].lower() and "privileged" in labels["ops"].lower()
+    assert "requested" not in labels["sensor"].lower() and "privileged" not in labels["sensor"].lower()
+    page.shot("nothing-preselected")
+
+    # One click on Allow with nothing ticked grants nothing privileged; here the admin ticks admin on purpose.
+    page.find('#pending-role-list input[data-role="admin"]').click()
+    page.find("#pending-allow").click()
+    alert = page.wait(EC.alert_is_present(), message="granting a privileged role must ask for a confirmation")
+    assert "admin" in alert.text and "privileged" in alert.text
+    alert.dismiss()
+    page.text_in("#pending-dialog-error", "not confirmed")
+    assert serve.as_admin("GET", "/api/users/self-made-admin").status == 404
+    assert intruder["username"] in cli("registry", "list", "--json").stdout
+
+    page.find("#pending-allow").click()
+    page.wait(EC.alert_is_present()).accept()
+    page.wait(EC.invisibility_of_element_located((By.ID, "pending-dialog")))
+    page.text_in("#flash", "Allowed self-made-admin")
+    assert serve.as_admin("GET", "/api/users/self-made-admin").json["roles"] == ["admin"]

@@ -141,7 +141,7 @@ enum WebPages {
         <legend>Roles to grant</legend>
         <div id="pending-role-list" data-testid="pending-role-list" class="checks"></div>
         <p id="pending-missing-roles" class="hint warn" hidden></p>
-        <p class="hint">Requested roles are pre-selected. With no role the device may connect but do nothing.</p>
+        <p class="hint">Nothing is ticked for you: the roles the device asked for are marked <em>requested</em>, a request only. Roles marked <em>privileged</em> (API access or a catch-all <code>#</code> permission) ask for a confirmation. With no role the device may connect but do nothing.</p>
         </fieldset>
         <p id="pending-dialog-error" data-testid="pending-dialog-error" class="flash error" role="alert" hidden></p>
         <div class="dialog-actions">

@@ -51,6 +51,13 @@ enum WebScript {
 
   const enc = encodeURIComponent;
 
+  // As the server's allow endpoint decides (RegistryRoutes.Privilege): any http permission, or a catch-all
+  // resource made only of wildcards and ending in # (#, +/#, +/+/#, …).
+  function isPrivileged(role) {
+    return (role.permissions || []).some((p) => p.context === "http" ||
+      (p.resource.split("/").every((level, i, all) => i === all.length - 1 ? level === "#" : level === "+")));
+  }
+
   // Builds an element; attrs: class, text, on<event>, dataset, anything else as an attribute.
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -403,12 +410,16 @@ enum WebScript {
       if (!roles.length) {
         list.replaceChildren(el("p", { class: "hint", text: "Loading roles…" }));
       } else {
+        // Requested roles are a request, never pre-selected: the device chose them itself.
         list.replaceChildren(...roles.map((role) => el("label", { class: "check" },
           el("input", {
-            type: "checkbox", value: role.name, checked: requested.has(role.name),
+            type: "checkbox", value: role.name,
             "data-testid": "pending-role", "data-role": role.name,
+            "data-privileged": isPrivileged(role) ? "true" : null,
           }),
-          " " + role.name)));
+          " " + role.name,
+          requested.has(role.name) ? el("span", { class: "badge badge-requested", "data-testid": "role-requested", text: "requested" }) : null,
+          isPrivileged(role) ? el("span", { class: "badge badge-privileged", "data-testid": "role-privileged", text: "privileged" }) : null)));
       }
       const missing = [...requested].filter((name) => roles.length && !known.has(name));
       const note = $("#pending-missing-roles");
@@ -428,8 +439,15 @@ enum WebScript {
         $("#pending-force").focus();
         return;
       }
+      const privileged = roles.filter((name) => this.roles.some((r) => r.name === name && isPrivileged(r)));
+      if (privileged.length && !confirm("Grant " + username + " the privileged role(s) " + privileged.join(", ") +
+          "? They carry API access (http permissions) or a catch-all # permission, and this device registered itself.")) {
+        showMessage(errorBox, "Not allowed: the privileged role(s) " + privileged.join(", ") + " were not confirmed.", "error");
+        return;
+      }
       const ok = await act($("#pending-allow"), async () => {
-        await api("POST", "/api/client-registry/pending/" + enc(username) + "/allow", { roles, force });
+        await api("POST", "/api/client-registry/pending/" + enc(username) + "/allow",
+          { roles, force, confirmPrivileged: privileged.length > 0 });
       }, errorBox);
       if (!ok) return;
       $("#pending-dialog").close();

@@ -102,6 +102,8 @@ label.check { font-weight: 400; display: inline-flex; align-items: center; gap: 
 .pill-locked { background: #e9edf1; color: #394452; }
 .badge { display: inline-block; margin-left: 0.4rem; padding: 0 0.45rem; border-radius: 4px; font-size: 0.78rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.03em; }
 .badge-conflict { background: var(--danger); color: #fff; }
+.badge-requested { background: var(--muted); color: #fff; }
+.badge-privileged { background: var(--warn); color: #fff; }
 .chip {
   display: inline-flex; align-items: center; gap: 0.15rem; background: #e6eff6; color: var(--brand-dark); border-radius: 999px;
   padding: 0 0.2rem 0 0.6rem; margin: 0.1rem 0.25rem 0.1rem 0; font-size: 0.88rem; white-space: nowrap;
