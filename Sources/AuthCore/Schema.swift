@@ -88,6 +88,11 @@ enum Schema {
         [
             "ALTER TABLE pending_registrations ADD COLUMN requested_context TEXT NOT NULL DEFAULT ''",
         ],
+        // 3: every write asks who the admins are (the last one may not go); the few http permissions
+        // are found without scanning a million MQTT ones
+        [
+            "CREATE INDEX permissions_http ON permissions(role_id) WHERE context = 'http'",
+        ],
     ]
 
     static var currentVersion: Int { migrations.count }

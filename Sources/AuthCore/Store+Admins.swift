@@ -14,10 +14,10 @@ extension Store {
     /// Enabled users who are admins (see above), sorted.
     public func adminUsernames() throws(StoreError) -> [String] {
         let stmt = try db.prepare("""
-            SELECT DISTINCT u.username, p.resource FROM users u
-            JOIN user_roles ur ON ur.user_id = u.id
-            JOIN permissions p ON p.role_id = ur.role_id
-            WHERE u.enabled = 1 AND p.context = 'http' AND p.operation = 'readWrite'
+            SELECT DISTINCT u.username, p.resource FROM permissions p
+            JOIN user_roles ur ON ur.role_id = p.role_id
+            JOIN users u ON u.id = ur.user_id
+            WHERE p.context = 'http' AND p.operation = 'readWrite' AND u.enabled = 1
             ORDER BY u.username
             """)
         guard let scope = try? TopicFilter(validating: Self.adminScope) else { return [] }

@@ -19,25 +19,36 @@ final class Wills: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether there is anything to look up: publishes, checked on every message, skip the lock then.
+    private let active = Atomic(false)
 
     func authenticated(_ client: OpaquePointer?, clientId: String) {
         let key = Self.key(client)
         state.withLock { state in
             state.disconnected.remove(key)
             state.takeover = (clientId, key)
+            active.store(true, ordering: .relaxed)
         }
     }
 
     func disconnected(_ client: OpaquePointer?) {
-        _ = state.withLock { $0.disconnected.insert(Self.key(client)) }
+        state.withLock { state in
+            state.disconnected.insert(Self.key(client))
+            active.store(true, ordering: .relaxed)
+        }
     }
 
     /// A new pass of the broker's loop: no connection is being taken over any more.
     func loopPassed() {
-        state.withLock { $0.takeover = nil }
+        guard active.load(ordering: .relaxed) else { return }
+        state.withLock { state in
+            state.takeover = nil
+            active.store(!state.disconnected.isEmpty, ordering: .relaxed)
+        }
     }
 
     func isWill(_ client: OpaquePointer?, clientId: UnsafePointer<CChar>?) -> Bool {
+        guard active.load(ordering: .relaxed) else { return false }
         let key = Self.key(client)
         return state.withLock { state in
             if state.disconnected.contains(key) { return true }

@@ -38,7 +38,7 @@ import Testing
         try expectRefused(db) { () throws(StoreError) in try db.store.removeRole("admin") }
         try expectRefused(db) { () throws(StoreError) in try db.store.revoke("admin", resource: "/api/#", context: .http) }
         try expectRefused(db) { () throws(StoreError) in
-            try db.store.grant("admin", Permission(resource: "/api/#", operation: .read, context: .http))
+            try db.store.revoke("admin", resource: "/api/#", context: .http, operation: .write)
         }
         try expectRefused(db) { () throws(StoreError) in try db.store.removeUser("root") }
         try expectRefused(db) { () throws(StoreError) in try db.store.setEnabled("root", false) }

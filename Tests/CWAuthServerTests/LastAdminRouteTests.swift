@@ -16,7 +16,7 @@ struct LastAdminRouteTests {
                 (.delete, "/api/users/admin", nil),
                 (.put, "/api/users/admin/enabled", #"{"enabled":false}"#),
                 (.delete, "/api/roles/admin/permissions?resource=/api/%23&context=http", nil),
-                (.post, "/api/roles/admin/permissions", #"{"resource":"/api/#","operation":"read","context":"http"}"#),
+                (.delete, "/api/roles/admin/permissions?resource=/api/%23&context=http&operation=write", nil),
             ]
             for (method, path, json) in refused {
                 let reply = try await client.call(method, path, .admin, json: json)
