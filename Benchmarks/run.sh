@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# `make bench`: cwauth ACL hot path vs Mosquitto's dynamic-security plugin, and end-to-end
-# publish throughput with and without the cwauth plugin, all measured in this one run.
-# Prints one table (also written to Benchmarks/results.md). See Benchmarks/README.md.
+# `make bench`: the cwauth ACL check vs Mosquitto's dynamic-security plugin, at the broker's
+# boundary (both plugins' MOSQ_EVT_ACL_CHECK callbacks called by one C harness) and inside
+# AuthCore (Snapshot.brokerAllows), and end-to-end publish throughput with and without the
+# cwauth plugin, all measured in this one run. Prints the tables, also written to
+# Benchmarks/results.md by a full run (else to Benchmarks/.out/results.md). See Benchmarks/README.md.
 #
 # Knobs (environment):
 #   BENCH_SEED=1            policy generator seed
 #   BENCH_CHECKS=10000      checks per policy (checks.tsv lines)
-#   BENCH_SECONDS=2         time budget of each Swift check benchmark (dynsec: same)
-#   BENCH_ROUNDS=3          check rounds: per policy, cwauth's check and dynsec run back to back
-#                           in each round; medians and per-round ratios are reported
-#   BENCH_POLICIES="r100 r10k r100k r1m"   which policies (see POLICY_SPECS below)
+#   BENCH_SECONDS=2         time budget of each Swift check benchmark, of each acl_bench list
+#   BENCH_ROUNDS=3          rounds: per policy, cwauth and dynsec run back to back in each
+#                           round; medians and per-round ratios are reported
+#   BENCH_BOUNDARY_POLICIES="b100 b10k b100k b1m"   boundary policies (10,000 users each)
+#   BENCH_POLICIES="r100 r10k r100k r1m"            in-core policies (see POLICY_SPECS below)
+#   BENCH_SKIP_BOUNDARY=1   skip the boundary rounds (acl_bench)
+#   BENCH_SKIP_INCORE=1     skip the Swift in-core benchmarks (the slow part: ~25 s per call
+#                           of `swift package benchmark`, plus its first build)
 #   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
 #   BENCH_TP_ROUNDS=5       throughput rounds (each no-auth, then cwauth; median of the per-round ratios)
 #   BENCH_SKIP_THROUGHPUT=1 skip the broker runs
@@ -22,6 +28,9 @@ CHECKS="${BENCH_CHECKS:-10000}"
 SECONDS_PER_BENCH="${BENCH_SECONDS:-2}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 POLICIES="${BENCH_POLICIES:-r100 r10k r100k r1m}"
+BOUNDARY="${BENCH_BOUNDARY_POLICIES:-b100 b10k b100k b1m}"
+SKIP_INCORE="${BENCH_SKIP_INCORE:-0}"
+SKIP_BOUNDARY="${BENCH_SKIP_BOUNDARY:-0}"
 TP_SECONDS="${BENCH_TP_SECONDS:-4}"
 TP_ROUNDS="${BENCH_TP_ROUNDS:-5}"
 TP_POLICY=r100k
@@ -30,13 +39,20 @@ DYNSEC_PLUGIN="${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_secu
 CWAUTH="$ROOT/.build/release/cwauth"
 PLUGIN="$ROOT/.build/release/libcwauth_mosquitto.so"
 
-# name -> "roles perms-per-role users"
+# name -> "roles perms-per-role users" (every user has 1-3 roles)
 declare -A POLICY_SPECS=(
     [r100]="10 10 20"
     [r10k]="100 100 200"
     [r100k]="100 1000 200"
     [r1m]="10000 100 10000"
+    [b100]="10 10 10000"
+    [b10k]="100 100 10000"
+    [b100k]="100 1000 10000"
+    [b1m]="1000 1000 10000"
 )
+[[ "$SKIP_INCORE" == 1 ]] && POLICIES=""
+[[ "$SKIP_BOUNDARY" == 1 ]] && BOUNDARY=""
+ACL_BENCH="$HERE/boundary/acl_bench"
 
 DATA="$HERE/.data/seed$SEED-checks$CHECKS"
 OUT="$HERE/.out"
@@ -66,7 +82,8 @@ fi
 # --- 2. policies (cached by seed, size and generator version) ---------------------------
 GEN="$HERE/policy/gen_policy.py"
 GEN_SUM=$(sha256sum "$GEN" | cut -c1-16)
-for name in $POLICIES; do
+ALL_POLICIES=$(printf '%s\n' $POLICIES $BOUNDARY $([[ "${BENCH_SKIP_THROUGHPUT:-0}" != 1 ]] && echo "$TP_POLICY") | sort -u)
+for name in $ALL_POLICIES; do
     spec="${POLICY_SPECS[$name]:-}"
     [[ -n "$spec" ]] || die "unknown policy $name (known: ${!POLICY_SPECS[*]})"
     read -r roles perms users <<< "$spec"
@@ -85,11 +102,65 @@ for name in $POLICIES; do
 done
 
 # --- 3. C tools ------------------------------------------------------------------------
-log "building dynsec_bench and loadgen"
-make -s -C "$HERE/dynsec" dynsec_bench > "$LOGS/make-dynsec.log" 2>&1 || { cat "$LOGS/make-dynsec.log" >&2; die "dynsec build"; }
+log "building acl_bench and loadgen"
+make -s -C "$HERE/boundary" acl_bench > "$LOGS/make-acl_bench.log" 2>&1 || { cat "$LOGS/make-acl_bench.log" >&2; die "acl_bench build"; }
 make -s -C "$HERE/throughput" loadgen > "$LOGS/make-loadgen.log" 2>&1 || { cat "$LOGS/make-loadgen.log" >&2; die "loadgen build"; }
 
-# --- 4. Swift benchmarks (ordo-one/benchmark) -------------------------------------------
+# dynsec DIR OUTPUT [acl_bench options]: Mosquitto's dynamic-security plugin on DIR/dynsec.json
+# (a private copy: the plugin may rewrite its config).
+dynsec() {
+    local dir=$1 out=$2 name; shift 2
+    name=$(basename "$dir")
+    "$ACL_BENCH" --plugin "$DYNSEC_PLUGIN" --label dynsec --opt-copy "config_file=$dir/dynsec.json" \
+        --seconds "$SECONDS_PER_BENCH" "$@" "$dir" > "$out" 2> "$LOGS/dynsec-$name.err" \
+        || { tail -20 "$LOGS/dynsec-$name.err" >&2; die "acl_bench dynsec $name"; }
+}
+
+# --- 4. boundary: both plugins' MOSQ_EVT_ACL_CHECK callbacks, called by acl_bench ---------
+# cwauth reads a database: `cwauth init` + `cwauth apply DIR/cwauth.json`, cached beside the
+# policy (apply of 10^6 rules takes about 15 s) while the policy and the CLI's version stay.
+cwauth_db() {  # name: makes $DATA/name/cwauth.db, writes the apply time to $OUT/facts/db_NAME.facts
+    local dir="$DATA/$1" t0 t1
+    local stamp
+    stamp="$(cat "$dir/.stamp") cwauth=$("$CWAUTH" --version)"
+    if [[ -f "$dir/cwauth.db" && -f "$dir/.db-stamp" && "$(head -1 "$dir/.db-stamp")" == "$stamp" ]]; then
+        log "policy $1: cwauth.db cached ($(tail -1 "$dir/.db-stamp"))"
+    else
+        log "policy $1: cwauth init + apply"
+        rm -f "$dir/cwauth.db" "$dir/cwauth.db-wal" "$dir/cwauth.db-shm" "$dir/.db-stamp"
+        "$CWAUTH" --db "$dir/cwauth.db" init > "$LOGS/cwauth-init-$1.log" 2>&1 \
+            || { cat "$LOGS/cwauth-init-$1.log" >&2; die "cwauth init $1"; }
+        t0=$(date +%s%N)
+        "$CWAUTH" --db "$dir/cwauth.db" apply "$dir/cwauth.json" > "$LOGS/cwauth-apply-$1.log" 2>&1 \
+            || { tail -20 "$LOGS/cwauth-apply-$1.log" >&2; die "cwauth apply $1"; }
+        t1=$(date +%s%N)
+        printf '%s\napply_ms=%d\n' "$stamp" $(( (t1 - t0) / 1000000 )) > "$dir/.db-stamp"
+    fi
+    tail -1 "$dir/.db-stamp" > "$OUT/facts/db_$1.facts"
+}
+
+if [[ -n "$BOUNDARY" ]]; then
+    for name in $BOUNDARY; do cwauth_db "$name"; done
+    # Rounds as for the in-core checks: each round runs cwauth, then dynsec, on every policy, so a
+    # ratio compares two figures taken seconds apart on this drifting VM.
+    for round in $(seq 1 "$ROUNDS"); do
+        log "boundary round $round/$ROUNDS: acl_bench cwauth, then dynsec, on each of $BOUNDARY"
+        for name in $BOUNDARY; do
+            dir="$DATA/$name"
+            out="$OUT/boundary-cwauth-$name-r$round.txt"
+            "$ACL_BENCH" --plugin "$PLUGIN" --label cwauth --opt "database=$dir/cwauth.db" \
+                --seconds "$SECONDS_PER_BENCH" "$dir" > "$out" 2> "$LOGS/cwauth-$name.err" \
+                || { tail -20 "$LOGS/cwauth-$name.err" >&2; die "acl_bench cwauth $name"; }
+            cp "$LOGS/cwauth-$name.err" "$OUT/boundary-cwauth-$name-r$round.err"
+            echo "$name: $(cat "$out")" >&2
+            dynsec "$dir" "$OUT/boundary-dynsec-$name-r$round.txt"
+            cp "$LOGS/dynsec-$name.err" "$OUT/boundary-dynsec-$name-r$round.err"
+            echo "$name: $(cat "$OUT/boundary-dynsec-$name-r$round.txt")" >&2
+        done
+    done
+fi
+
+# --- 5. in-core: Swift benchmarks (ordo-one/benchmark) -----------------------------------
 # swift_bench FILTER OUTPUT: the benchmarks whose whole names match FILTER (a regex), one process each.
 swift_bench() {
     (
@@ -110,26 +181,25 @@ verified() {  # benchmark policy
 }
 
 policy_list=$(echo $POLICIES | tr ' ' ',')
-log "Swift benchmarks (build, then one process per benchmark): reference and build of $policy_list"
-swift_bench '(reference|build) .*' "$OUT/swift-bench.md"
-for name in $POLICIES; do verified reference "$name"; verified build "$name"; done
+if [[ -n "$POLICIES" ]]; then
+    log "Swift benchmarks (build, then one process per benchmark): reference and build of $policy_list"
+    swift_bench '(reference|build) .*' "$OUT/swift-bench.md"
+    for name in $POLICIES; do verified reference "$name"; verified build "$name"; done
 
-# --- 5. check rounds: cwauth's hot path, then dynsec, on every policy ----------------------
-# The host's speed drifts over minutes (a shared VM): each round measures both within about a
-# minute, and the report gives medians over rounds and the median of the per-round ratios.
-# (One `swift package benchmark` per round: each call costs about 25 s before it measures.)
-for round in $(seq 1 "$ROUNDS"); do
-    log "round $round/$ROUNDS: check $policy_list, then dynsec_bench on each"
-    for name in $POLICIES; do rm -f "$OUT/facts/check_$name.facts"; done
-    swift_bench 'check .*' "$OUT/check-r$round.md"
-    for name in $POLICIES; do verified check "$name"; done
-    for name in $POLICIES; do
-        "$HERE/dynsec/dynsec_bench" --plugin "$DYNSEC_PLUGIN" --seconds "$SECONDS_PER_BENCH" "$DATA/$name" \
-            > "$OUT/dynsec-$name-r$round.txt" 2> "$LOGS/dynsec-$name.err" \
-            || { tail -20 "$LOGS/dynsec-$name.err" >&2; die "dynsec_bench $name"; }
-        echo "$name: $(cat "$OUT/dynsec-$name-r$round.txt")" >&2
+    # In-core check rounds: cwauth's hot path, then dynsec (all checks in file order, like the
+    # Swift benchmark's list), on every policy. One `swift package benchmark` per round: each
+    # call costs about 25 s before it measures.
+    for round in $(seq 1 "$ROUNDS"); do
+        log "in-core round $round/$ROUNDS: check $policy_list, then dynsec on each"
+        for name in $POLICIES; do rm -f "$OUT/facts/check_$name.facts"; done
+        swift_bench 'check .*' "$OUT/check-r$round.md"
+        for name in $POLICIES; do verified check "$name"; done
+        for name in $POLICIES; do
+            dynsec "$DATA/$name" "$OUT/dynsec-$name-r$round.txt" --mixed
+            echo "$name: $(cat "$OUT/dynsec-$name-r$round.txt")" >&2
+        done
     done
-done
+fi
 
 # --- 6. end-to-end throughput ------------------------------------------------------------
 PIDS=()
@@ -203,5 +273,11 @@ EOF
 fi
 
 # --- 7. the table --------------------------------------------------------------------------
-"$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --rounds "$ROUNDS" --results "$HERE/results.md"
-log "done in $(( $(date +%s) - START )) s; table also in Benchmarks/results.md"
+# Only a full run (every part, every policy) replaces the committed Benchmarks/results.md.
+RESULTS="$HERE/results.md"
+if [[ "$SKIP_INCORE$SKIP_BOUNDARY${BENCH_SKIP_THROUGHPUT:-0}" != 000 || -n "${BENCH_POLICIES:-}${BENCH_BOUNDARY_POLICIES:-}" ]]; then
+    RESULTS="$OUT/results.md"
+fi
+"$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --boundary-policies "$BOUNDARY" \
+    --rounds "$ROUNDS" --results "$RESULTS"
+log "done in $(( $(date +%s) - START )) s; tables also in ${RESULTS#"$ROOT/"}"

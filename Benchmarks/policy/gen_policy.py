@@ -3,6 +3,7 @@
 
 Usage:
   gen_policy.py --roles R --perms-per-role P --users U --checks N --seed S --out DIR
+                [--roles-per-user MIN-MAX]
   gen_policy.py --self-test
 
 Writes into DIR:
@@ -15,7 +16,8 @@ Topics model an industrial plant:
   factory/f<F>/line<L>/machine<M>/{telemetry,status,cmd,alarm}/<leaf>[/<extra>]
 Each role has a scope (one factory, a few lines) and P distinct permissions:
 ~50% exact topics, ~30% with one '+', ~20% ending in '#'; operation
-write / read / readWrite. Users have 1-3 roles. No %u / %c patterns.
+write / read / readWrite. Users have 1-3 roles (--roles-per-user), each
+drawn uniformly. No %u / %c patterns.
 
 Every `expected` in checks.tsv is computed by the reference matcher below
 (MQTT 3.1.1/5 filter matching: '+' is one level, '#' matches the parent and
@@ -307,7 +309,7 @@ def generate(args):
     user_names = [f"user{i:0{uw}d}" for i in range(args.users)]
     user_roles = []
     for _ in range(args.users):
-        k = min(rng.randint(1, 3), args.roles)
+        k = min(rng.randint(args.rpu_min, args.rpu_max), args.roles)
         user_roles.append(rng.sample(range(args.roles), k))
     t_model = time.time()
 
@@ -430,6 +432,9 @@ def generate(args):
         "topic_space": {"factories": sp.factories, "lines_per_factory": sp.lines,
                         "machines_per_line": sp.machines, "lines_per_role_scope": sp.scope_lines},
     }
+    if (args.rpu_min, args.rpu_max) != (1, 3):
+        # only when not the default, so the default output stays as it always was
+        meta["roles_per_user"] = [args.rpu_min, args.rpu_max]
     with open(os.path.join(args.out, "meta.json"), "w") as fh:
         json.dump(meta, fh, indent=1, sort_keys=True)
         fh.write("\n")
@@ -447,6 +452,8 @@ def main():
     ap.add_argument("--users", type=int, default=None, help="default: max(10, roles)")
     ap.add_argument("--checks", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--roles-per-user", default="1-3", metavar="MIN-MAX",
+                    help="roles per user, drawn uniformly (default 1-3)")
     ap.add_argument("--out", help="output directory")
     ap.add_argument("--self-test", action="store_true", help="check the reference matcher and exit")
     args = ap.parse_args()
@@ -459,6 +466,12 @@ def main():
         args.users = max(10, args.roles)
     if args.roles < 1 or args.perms_per_role < 1 or args.users < 1 or args.checks < 0:
         ap.error("--roles, --perms-per-role and --users must be >= 1, --checks >= 0")
+    lo, sep, hi = args.roles_per_user.partition("-")
+    if not lo.isdigit() or (sep and not hi.isdigit()):
+        ap.error("--roles-per-user must be N or MIN-MAX")
+    args.rpu_min, args.rpu_max = int(lo), int(hi) if sep else int(lo)
+    if not 1 <= args.rpu_min <= args.rpu_max:
+        ap.error("--roles-per-user needs 1 <= MIN <= MAX")
     generate(args)
 
 

@@ -612,3 +612,21 @@ private struct Fuzz {
         #expect(allowed == 500_000)
     }
 }
+
+@Suite struct PrefixedRoleSetTests {
+    /// A prefixed user whose roles mix %u (plain trie) with literal '+' filters: the publish walk
+    /// must match prefix + topic exactly as the reference matcher does.
+    @Test func prefixedUserWithTwoRolesMatchesLikeTheReference() {
+        let roles = [Role(name: "site-writer", permissions: [permission("site1/sensors/%u/#", .write), permission("site1/+/alarm", .readWrite)]),
+                     Role(name: "fleet", permissions: [permission("devices/%u/#", .readWrite), permission("fleet/+/status", .read),
+                                                        permission("cmd/%c", .read)])]
+        for determinize in [true, false] {
+            let s = snapshot(roles: roles, users: [user("pfx-1", roles: ["site-writer", "fleet"], prefix: "site1/")], determinize: determinize)
+            for topic in ["line2/alarm", "x/alarm", "sensors/pfx-1/t", "alarm", "line2/alarm/x"] {
+                let want = s.decide(username: "pfx-1", clientId: "c", topic: "site1/" + topic, access: .write).isAllowed
+                #expect(s.brokerAllows(username: "pfx-1", clientId: "c", topic: topic, access: .write) == want,
+                        "write \(topic), determinize \(determinize)")
+            }
+        }
+    }
+}

@@ -119,7 +119,7 @@ let benchmarks: @Sendable () -> Void = {
     let env = ProcessInfo.processInfo.environment
     let seconds = Int(env["CWAUTH_BENCH_SECONDS"] ?? "") ?? 2
     // One sample = `batch` consecutive checks from the list (wrapping), timed as a whole, like
-    // dynsec_bench's 16-check batches; run.sh divides the percentiles by `batch` (in the facts).
+    // acl_bench's 16-check batches; run.sh divides the percentiles by `batch` (in the facts).
     let batch = max(1, Int(env["CWAUTH_BENCH_BATCH"] ?? "") ?? 16)
     let checkConfig = Benchmark.Configuration(
         metrics: [.wallClock, .mallocCountTotal],
