@@ -20,8 +20,10 @@ public struct PasswordThrottle {
         public var firstBackoffNanos: UInt64 = 1_000_000_000
         public var maxBackoffNanos: UInt64 = 60_000_000_000
         public var forgetAfterNanos: UInt64 = 600_000_000_000
-        public var globalPerSecond = 10
-        public var globalBurst = 20
+        /// Each failed check stalls every client for one PBKDF2 run: a couple a second stay below
+        /// what a well-behaved client's 99th percentile notices.
+        public var globalPerSecond = 2
+        public var globalBurst = 5
         /// How long a successful username/address pair stays exempt from its username's back-off.
         public var trustedNanos: UInt64 = 86_400_000_000_000
         /// Keys remembered per table; past it the table starts over (bounded memory under a flood).

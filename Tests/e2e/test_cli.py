@@ -770,7 +770,7 @@ def test_the_last_admin_cannot_be_removed(workdir):
         ("user", "rm", "root"),
         ("role", "rm", "admin"),
         ("role", "revoke", "admin", "/api/#", "--context", "http"),
-        ("role", "grant", "admin", "/api/#", "--op", "read", "--context", "http"),
+        ("role", "revoke", "admin", "/api/#", "--op", "write", "--context", "http"),
     ]
     for args in refused:
         assert_error(cli.run(*args), '"root" is the last admin', "http /api/# readWrite", "would leave none")
