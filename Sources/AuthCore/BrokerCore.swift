@@ -47,8 +47,7 @@ public final class BrokerCore: Sendable {
         /// A snapshot being built on its own thread (large policies only).
         var build: SnapshotBuild?
         /// Logins refused by the password throttle since the last report, by scope.
-        var throttled: [String: Int] = [:]
-        var lastThrottleReport: UInt64 = 0
+        var throttled = ReasonTally(intervalNanos: DenialBudget.reportIntervalNanos)
         /// The registry window as last read from the store itself (see `windowOpenedSinceSnapshot`).
         var freshWindow = RegistryWindow(openUntil: 0)
         var lastWindowRead: UInt64 = 0
@@ -98,7 +97,7 @@ public final class BrokerCore: Sendable {
         let (decision, backoffs, cached) = state.withLock { state in
             let hits = state.authenticator.cacheHits
             let decision = state.authenticator.authenticate(snapshot, username: username, password: password ?? "", address: address)
-            if case let .throttled(scope, _) = decision { state.throttled[scope.description, default: 0] += 1 }
+            if case let .throttled(scope, _) = decision { state.throttled.count(scope.description) }
             return (decision, state.authenticator.lastBackoffs, state.authenticator.cacheHits != hits)
         }
         for backoff in backoffs {
@@ -343,8 +342,9 @@ public final class BrokerCore: Sendable {
         state.health = .ok
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
         Self.warnIfNotCompiled(fresh, log)
-        for name in old.usersChanged(in: fresh) { state.authenticator.forget(username: name) }
-        let kicks = old.usersToKick(after: fresh)
+        let changes = old.userChanges(in: fresh)
+        for name in changes.changed { state.authenticator.forget(username: name) }
+        let kicks = changes.kick
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
         return kicks
     }
@@ -382,12 +382,7 @@ public final class BrokerCore: Sendable {
 
     /// At most once a minute: how many logins the throttle refused without checking their password.
     private func reportThrottled(_ state: inout State, now: UInt64) {
-        guard !state.throttled.isEmpty, now &- state.lastThrottleReport >= DenialBudget.reportIntervalNanos
-                || state.lastThrottleReport == 0 else { return }
-        state.lastThrottleReport = now
-        let total = state.throttled.values.reduce(0, +)
-        let parts = state.throttled.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-        state.throttled.removeAll()
+        guard let (total, parts) = state.throttled.report(now: now) else { return }
         log(.notice, "auth: refused \(total) login attempt(s) without checking the password while backing off (\(parts))")
     }
 

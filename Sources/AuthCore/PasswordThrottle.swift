@@ -65,10 +65,15 @@ public struct PasswordThrottle {
         var backoff: UInt64 = 0
     }
 
+    /// A device has a few addresses at most; past this many, a username's expired ones are dropped.
+    static let trustedAddressesPerUser = 16
+
     public let limits: Limits
     private var byAddress: [String: Counter] = [:]
     private var byUsername: [String: Counter] = [:]
-    private var trusted: [String: UInt64] = [:]
+    /// Addresses each username logged in from, with when that trust ends; per username, so an admin's
+    /// change to one user forgets its addresses without looking at anyone else's.
+    private var trusted: [String: [String: UInt64]] = [:]
     private var overall: TokenBucket
 
     public init(limits: Limits = Limits()) {
@@ -105,19 +110,24 @@ public struct PasswordThrottle {
     /// kept: a device logging in must not hand a guesser a fresh allowance, and one valid account
     /// must not launder an address that guesses others.
     public mutating func recordSuccess(username: String, address: String, now: UInt64) {
-        if trusted.count >= limits.maxKeys { trusted.removeAll(keepingCapacity: true) }
-        trusted[Self.pair(username, address)] = now &+ limits.trustedNanos
+        if trusted.count >= limits.maxKeys, trusted[username] == nil { trusted.removeAll(keepingCapacity: true) }
+        var addresses = trusted[username] ?? [:]
+        if addresses.count >= Self.trustedAddressesPerUser, addresses[address] == nil {
+            addresses = addresses.filter { $0.value > now }
+            if addresses.count >= Self.trustedAddressesPerUser { addresses.removeAll() }
+        }
+        addresses[address] = now &+ limits.trustedNanos
+        trusted[username] = addresses
     }
 
     /// Clears a username's back-off and trusted addresses: its password or state was changed by an admin.
     public mutating func forget(username: String) {
         byUsername[username] = nil
-        let prefix = username + "\u{0}"
-        trusted = trusted.filter { !$0.key.hasPrefix(prefix) }
+        trusted[username] = nil
     }
 
     private func isTrusted(username: String, address: String, now: UInt64) -> Bool {
-        guard let until = trusted[Self.pair(username, address)] else { return false }
+        guard let until = trusted[username]?[address] else { return false }
         return until > now
     }
 
@@ -142,6 +152,4 @@ public struct PasswordThrottle {
         table[key] = counter
         return started
     }
-
-    private static func pair(_ username: String, _ address: String) -> String { username + "\u{0}" + address }
 }

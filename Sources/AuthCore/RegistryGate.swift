@@ -31,11 +31,11 @@ public final class RegistryGate {
     private var lastAttempt: [String: UInt64] = [:]
     private var bucketSecond: UInt64 = 0
     private var bucketUsed = 0
-    private var dropped: [String: Int] = [:]
-    private var lastReport: UInt64 = 0
+    private var dropped: ReasonTally
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
+        self.dropped = ReasonTally(intervalNanos: limits.reportIntervalNanos)
     }
 
     /// Call only for usernames the snapshot does not know, with the window open.
@@ -80,16 +80,11 @@ public final class RegistryGate {
 
     /// Counts an attempt the store refused to keep (table full, blocked).
     public func count(_ reason: String) {
-        dropped[reason, default: 0] += 1
+        dropped.count(reason)
     }
 
     /// At most once per report interval: a summary of what was dropped since the last one.
     public func report(now: UInt64 = Clock.monotonicNanos()) -> String? {
-        guard !dropped.isEmpty, now &- lastReport >= limits.reportIntervalNanos || lastReport == 0 else { return nil }
-        lastReport = now
-        let total = dropped.values.reduce(0, +)
-        let parts = dropped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-        dropped.removeAll()
-        return "registry: dropped \(total) registration attempt(s) (\(parts))"
+        dropped.report(now: now).map { "registry: dropped \($0.total) registration attempt(s) (\($0.parts))" }
     }
 }

@@ -135,28 +135,32 @@ public final class Snapshot: Sendable {
     /// MQTT permissions compiled into the tries (valid filters, summed over roles).
     public var aclRuleCount: Int { compiled.ruleCount }
 
-    /// Users whose password or enabled state differs in `newer`, or who are gone: an admin acted on
-    /// them, so what the broker remembers about their logins (cache, back-off) starts over.
-    public func usersChanged(in newer: Snapshot) -> [String] {
-        var changed: [String] = []
-        for (name, old) in users {
-            guard let now = newer.users[name] else { changed.append(name); continue }
-            if old.enabled != now.enabled || old.encodedHash != now.encodedHash { changed.append(name) }
-        }
-        return changed
+    /// What `newer` changes for the users of `self`, in one pass over them.
+    public struct UserChanges: Sendable, Equatable {
+        /// Password or enabled state differs, or the user is gone: an admin acted on them, so what
+        /// the broker remembers about their logins (cache, back-off) starts over.
+        public var changed: [String] = []
+        /// Connected clients must go: deleted, disabled, a role taken away, or a new password (an old
+        /// session must not outlive its credentials). Sorted.
+        public var kick: [String] = []
     }
 
-    /// Users whose connected clients must go when `newer` replaces `self`: deleted, disabled,
-    /// a role taken away, or a new password (an old session must not outlive its credentials).
-    public func usersToKick(after newer: Snapshot) -> [String] {
-        var kick: [String] = []
+    public func userChanges(in newer: Snapshot) -> UserChanges {
+        var changes = UserChanges()
         for (name, old) in users {
-            guard let now = newer.users[name] else { kick.append(name); continue }
-            if old.enabled && !now.enabled { kick.append(name); continue }
-            if old.encodedHash != now.encodedHash { kick.append(name); continue }
-            if !Set(old.roleNames).isSubset(of: Set(now.roleNames)) { kick.append(name) }
+            guard let now = newer.users[name] else {
+                changes.changed.append(name)
+                changes.kick.append(name)
+                continue
+            }
+            let rekeyed = old.encodedHash != now.encodedHash
+            if rekeyed || old.enabled != now.enabled { changes.changed.append(name) }
+            if (old.enabled && !now.enabled) || rekeyed || !Set(old.roleNames).isSubset(of: Set(now.roleNames)) {
+                changes.kick.append(name)
+            }
         }
-        return kick.sorted()
+        changes.kick.sort()
+        return changes
     }
 }
 

@@ -108,8 +108,7 @@ extension Store {
     public func recordRegistration(_ attempt: RegistrationAttempt, maxPending: Int = Store.defaultMaxPending,
                                    iterations: Int = PasswordHash.defaultIterations,
                                    now: Int64 = Clock.unixNow()) throws(StoreError) -> RegistrationOutcome {
-        if (try? Validation.validateUsername(attempt.username)) == nil { return .rejected }
-        if attempt.password.unicodeScalars.count < Validation.minimumPasswordLength { return .rejected }
+        if RegistryGate.whyInvalid(username: attempt.username, password: attempt.password) != nil { return .rejected }
         return try write { () throws(StoreError) -> RegistrationOutcome in
             guard try registryWindow().isOpen(at: now) else { return .windowClosed }
             if try db.prepare("SELECT 1 FROM registry_blocklist WHERE username = ?").bind(.text(attempt.username)).stepInt() != nil {
