@@ -6,6 +6,40 @@ public enum AuthDecision: Equatable, Sendable {
     case unknownUser
     /// Refused without hashing: too many recent failures (see `PasswordThrottle`).
     case throttled(PasswordThrottle.Scope, retryAfterNanos: UInt64)
+    /// The broker thread's hashing budget is spent: verify this off the broker's thread and hand
+    /// the outcome to `settle`; the client is answered when it comes back.
+    case verifyElsewhere(PasswordCheck)
+}
+
+/// One password verification handed to another thread: everything it needs, and what `settle`
+/// needs to file the outcome under.
+public struct PasswordCheck: Equatable, Sendable {
+    public let username: String
+    public let password: String
+    public let address: String
+    let hash: PasswordHash
+    let encodedHash: String
+    let digest: [UInt8]
+
+    /// Runs PBKDF2: call it off the broker's thread.
+    public func verify() -> Bool { hash.verify(password) }
+}
+
+/// How much PBKDF2 the broker's own thread may run, in iterations: a steady rate and a burst.
+public struct HashBudget: Sendable, Equatable {
+    public var iterationsPerSecond: Double
+    public var burst: Double
+
+    public init(iterationsPerSecond: Double, burst: Double) {
+        self.iterationsPerSecond = iterationsPerSecond
+        self.burst = burst
+    }
+
+    /// `milliseconds` of hashing per second (and at most that much at once), at this machine's speed.
+    public static func milliseconds(_ milliseconds: Int, nanosPerIteration: Double) -> HashBudget {
+        let iterations = Double(milliseconds) * 1e6 / max(nanosPerIteration, 1)
+        return HashBudget(iterationsPerSecond: iterations, burst: iterations)
+    }
 }
 
 /// Password checks that keep PBKDF2 off the broker's only thread whenever the answer is already
@@ -40,12 +74,16 @@ public final class Authenticator {
     public private(set) var cacheHits = 0
     /// Back-offs started by the last `authenticate` (for the caller's log), empty otherwise.
     public private(set) var lastBackoffs: [PasswordThrottle.BackoffStarted] = []
+    /// PBKDF2 iterations the caller's thread may still run; nil: no limit (tools, tests).
+    private var budget: TokenBucket?
 
-    public init(ttlSeconds: Int, capacity: Int = 100_000, throttle: PasswordThrottle.Limits = .init()) {
+    public init(ttlSeconds: Int, capacity: Int = 100_000, throttle: PasswordThrottle.Limits = .init(),
+                hashBudget: HashBudget? = nil) {
         self.ttlNanos = UInt64(max(0, ttlSeconds)) * 1_000_000_000
         self.capacity = capacity
         self.key = Crypto.randomBytes(32)
         self.throttle = PasswordThrottle(limits: throttle)
+        self.budget = hashBudget.map { TokenBucket(perSecond: $0.iterationsPerSecond, burst: $0.burst) }
     }
 
     public func authenticate(_ snapshot: Snapshot, username: String, password: String, address: String = "",
@@ -66,17 +104,35 @@ public final class Authenticator {
         if case let .refuse(scope, wait) = throttle.verdict(username: username, address: address, now: now) {
             return .throttled(scope, retryAfterNanos: wait)
         }
+        let check = PasswordCheck(username: username, password: password, address: address, hash: hash,
+                                  encodedHash: user.encodedHash, digest: digest)
+        if budget != nil, !budget!.take(Double(hash.iterations), now: now) { return .verifyElsewhere(check) }
         hashVerifications += 1
-        guard hash.verify(password) else {
-            rememberFailure(username, digest, user.encodedHash, now)
-            lastBackoffs = throttle.recordFailure(username: username, address: address, now: now)
-            return .wrongPassword
+        let verified = hash.verify(password)
+        lastBackoffs = file(check, verified: verified, now: now)
+        guard verified else { return .wrongPassword }
+        return user.enabled ? .allowed : .userDisabled
+    }
+
+    /// Files the outcome of a check verified elsewhere, as if it had been verified in place: the
+    /// client's next attempt is answered from the cache or the failure memory. Ignored when the
+    /// user's stored hash changed meanwhile. Returns the back-offs it started (for the log).
+    public func settle(_ check: PasswordCheck, verified: Bool, snapshot: Snapshot,
+                       now: UInt64 = Clock.monotonicNanos()) -> [PasswordThrottle.BackoffStarted] {
+        guard snapshot.user(check.username)?.encodedHash == check.encodedHash else { return [] }
+        return file(check, verified: verified, now: now)
+    }
+
+    private func file(_ check: PasswordCheck, verified: Bool, now: UInt64) -> [PasswordThrottle.BackoffStarted] {
+        guard verified else {
+            rememberFailure(check.username, check.digest, check.encodedHash, now)
+            return throttle.recordFailure(username: check.username, address: check.address, now: now)
         }
-        failures[username] = nil
-        throttle.recordSuccess(username: username, address: address, now: now)
-        guard user.enabled else { return .userDisabled }
-        remember(username, Entry(digest: digest, encodedHash: user.encodedHash, expiresAt: now &+ ttlNanos))
-        return .allowed
+        failures[check.username] = nil
+        throttle.recordSuccess(username: check.username, address: check.address, now: now)
+        // Kept for a disabled user too: the cache answers `.userDisabled` without hashing again.
+        remember(check.username, Entry(digest: check.digest, encodedHash: check.encodedHash, expiresAt: now &+ ttlNanos))
+        return []
     }
 
     /// Drops every cached success and failure and every back-off (broker reload).

@@ -7,6 +7,15 @@ public enum LogLevel: Sendable {
     case debug, info, notice, warning, error
 }
 
+/// The answer to a CONNECT's username and password.
+public enum AuthAnswer: Equatable, Sendable {
+    case allow
+    case deny
+    /// Not known yet: the password is being verified off the broker's thread. The connection is
+    /// closed without an answer and the client's reconnect is answered from the cache.
+    case comeBack
+}
+
 /// What the broker asks about a topic. Mosquitto's MOSQ_ACL_* map onto these one to one.
 public enum BrokerAccess: Sendable {
     case read, write, subscribe, unsubscribe
@@ -53,6 +62,40 @@ public final class BrokerCore: Sendable {
         var lastWindowRead: UInt64 = 0
         /// Notice lines for registrations refused as invalid: a few, then one per second; the gate counts the rest.
         var invalidLogBudget = TokenBucket(perSecond: 1, burst: 5)
+        /// Notice lines for registry writes that waited long for a lock: one, then one per 10 s.
+        var lockLogBudget = TokenBucket(perSecond: 0.1, burst: 1)
+        /// Said once each time the pending table fills up.
+        var tableFullSaid = false
+        /// Passwords being verified off the broker's thread, and how many per address.
+        var verifying = Set<VerificationKey>()
+        var verifyingPerAddress: [String: Int] = [:]
+        /// Logins asked to come back while their password was verified elsewhere, by reason.
+        var comeBack = ReasonTally(intervalNanos: 10_000_000_000)
+    }
+
+    struct VerificationKey: Hashable {
+        let username: String
+        let digest: [UInt8]
+    }
+
+    /// Checks handed to the verifier at once from one address: one client cannot fill its queue.
+    static let verificationsPerAddress = 4
+
+    /// The threads of the plugin's own (see `BackgroundWorker`): set up once, stopped in deinit.
+    private let registryWriter: RegistryWriter?
+    private let verifier: BackgroundWorker<PasswordCheck, Verified>?
+    /// Frees replaced snapshots: a million rules take a good part of a second to free.
+    private let reaper: BackgroundWorker<Retired, Never>?
+
+    /// A replaced snapshot on its way to the reaper, which lets go of it by setting nil.
+    final class Retired: @unchecked Sendable {
+        var snapshot: Snapshot?
+        init(_ snapshot: Snapshot) { self.snapshot = snapshot }
+    }
+
+    struct Verified: Sendable {
+        let check: PasswordCheck
+        let ok: Bool
     }
 
     enum Health: Equatable {
@@ -71,10 +114,40 @@ public final class BrokerCore: Sendable {
         let snapshot = Snapshot(policy: try store.loadPolicy(), version: version)
         self.current = Mutex(snapshot)
         self.state = Mutex(State(options: options, store: store, fileIdentity: FileIdentity(path: options.databasePath),
-                                 authenticator: Authenticator(ttlSeconds: options.authCacheSeconds),
+                                 authenticator: Self.authenticator(options),
                                  gate: RegistryGate(limits: Self.limits(options))))
+        registryWriter = Self.started("registry writes", log) { () throws(WorkerError) in try RegistryWriter(path: options.databasePath) }
+        verifier = Self.started("password verification", log) { () throws(WorkerError) in
+            try BackgroundWorker(capacity: 1024) { check in Verified(check: check, ok: check.verify()) }
+        }
+        reaper = Self.started("snapshot release", log) { () throws(WorkerError) in
+            try BackgroundWorker(capacity: 4) { (old: Retired) -> Never? in
+                // The broker's thread may still hold a copy for the few instructions after handing
+                // it over; waiting a moment makes this thread the one that frees it.
+                usleep(100_000)
+                old.snapshot = nil
+                Memory.returnFreePages()
+                return nil
+            }
+        }
         log(.notice, "loaded \(snapshot.users.count) users, \(snapshot.roleNames.count) roles from \(options.databasePath)")
         Self.warnIfNotCompiled(snapshot, log)
+    }
+
+    /// A worker thread, or nil (that work then stays on the broker's thread, or is not done) when
+    /// the system has no thread to give.
+    private static func started<T>(_ purpose: String, _ log: Logger, _ make: () throws(WorkerError) -> T) -> T? {
+        do { return try make() } catch {
+            log(.warning, "no thread for \(purpose) (\(error)); doing without it")
+            return nil
+        }
+    }
+
+    /// The broker thread's share of hashing, at this machine's measured PBKDF2 speed.
+    private static func authenticator(_ options: PluginOptions) -> Authenticator {
+        let budget = options.hashBudgetMs >= 1000 ? nil
+            : HashBudget.milliseconds(options.hashBudgetMs, nanosPerIteration: PasswordHash.measuredNanosPerIteration)
+        return Authenticator(ttlSeconds: options.authCacheSeconds, hashBudget: budget)
     }
 
     static func limits(_ options: PluginOptions) -> RegistryGate.Limits {
@@ -86,28 +159,28 @@ public final class BrokerCore: Sendable {
 
     // MARK: - authentication
 
-    /// True to let the client in. Unknown users are refused (and, while the registration window is
-    /// open, recorded as pending requests).
-    public func authenticate(username: String?, password: String?, clientId: String, address: String) -> Bool {
+    /// Whether to let the client in. Unknown users are refused (and, while the registration window
+    /// is open, recorded as pending requests).
+    public func authenticate(username: String?, password: String?, clientId: String, address: String) -> AuthAnswer {
         guard let username, !username.isEmpty else {
             log(.debug, "auth deny: client \(clientId) sent no username")
-            return false
+            return .deny
         }
         let snapshot = self.snapshot
+        settleVerifications(snapshot)
         let (decision, backoffs, cached) = state.withLock { state in
             let hits = state.authenticator.cacheHits
             let decision = state.authenticator.authenticate(snapshot, username: username, password: password ?? "", address: address)
             if case let .throttled(scope, _) = decision { state.throttled.count(scope.description) }
             return (decision, state.authenticator.lastBackoffs, state.authenticator.cacheHits != hits)
         }
-        for backoff in backoffs {
-            log(.notice, "auth: \(backoff.scope) \(backoff.key) backs off for \(Self.seconds(backoff.backoffNanos)) s after "
-                + "\(backoff.failures) failed password checks; attempts are refused without checking until then")
-        }
+        logBackoffs(backoffs)
         switch decision {
         case .allowed:
             log(.debug, "auth allow: \(username) (client \(clientId)\(cached ? ", from cache" : ""))")
-            return true
+            return .allow
+        case let .verifyElsewhere(check):
+            return verifyElsewhere(check, clientId: clientId)
         case .wrongPassword:
             log(.debug, "auth deny: wrong password for \(username) (client \(clientId), \(address))")
         case .userDisabled:
@@ -121,7 +194,60 @@ public final class BrokerCore: Sendable {
                                                        clientId: clientId, address: address))
             }
         }
-        return false
+        return .deny
+    }
+
+    /// Over the broker thread's hashing budget (a cold reconnect storm): the verifier thread checks
+    /// the password while the client is asked to come back. Each check is queued once, and only a few
+    /// per address, so one client cannot keep the verifier from everyone else.
+    private func verifyElsewhere(_ check: PasswordCheck, clientId: String) -> AuthAnswer {
+        guard let verifier else { return .deny }
+        let queued = state.withLock { state -> Bool in
+            let key = VerificationKey(username: check.username, digest: check.digest)
+            if state.verifying.contains(key) {
+                state.comeBack.count("already being verified")
+                return true
+            }
+            guard state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress else {
+                state.comeBack.count("address has \(Self.verificationsPerAddress) checks queued")
+                return true
+            }
+            guard verifier.submit(check) else {
+                state.comeBack.count("verifier queue full")
+                return true
+            }
+            state.verifying.insert(key)
+            state.verifyingPerAddress[check.address, default: 0] += 1
+            state.comeBack.count("verified off the broker thread")
+            return true
+        }
+        log(.debug, "auth later: \(check.username) (client \(clientId)): password checked off the broker thread, client asked to reconnect")
+        return queued ? .comeBack : .deny
+    }
+
+    /// Files what the verifier thread found, so that the clients' next attempts hit the cache.
+    private func settleVerifications(_ snapshot: Snapshot) {
+        guard let verifier else { return }
+        let done = verifier.takeOutputs()
+        guard !done.isEmpty else { return }
+        let backoffs = state.withLock { state -> [PasswordThrottle.BackoffStarted] in
+            var started: [PasswordThrottle.BackoffStarted] = []
+            for item in done {
+                state.verifying.remove(VerificationKey(username: item.check.username, digest: item.check.digest))
+                let address = item.check.address
+                if let n = state.verifyingPerAddress[address] { state.verifyingPerAddress[address] = n > 1 ? n - 1 : nil }
+                started += state.authenticator.settle(item.check, verified: item.ok, snapshot: snapshot)
+            }
+            return started
+        }
+        logBackoffs(backoffs)
+    }
+
+    private func logBackoffs(_ backoffs: [PasswordThrottle.BackoffStarted]) {
+        for backoff in backoffs {
+            log(.notice, "auth: \(backoff.scope) \(backoff.key) backs off for \(Self.seconds(backoff.backoffNanos)) s after "
+                + "\(backoff.failures) failed password checks; attempts are refused without checking until then")
+        }
     }
 
     /// Whole seconds, rounded up: what a log line tells a person.
@@ -141,9 +267,10 @@ public final class BrokerCore: Sendable {
         }
     }
 
+    /// Queues the attempt for the registry writer; the broker's thread never writes it itself.
     private func recordRegistration(_ attempt: RegistrationAttempt) {
         state.withLock { state in
-            guard state.options.registryEnabled, let store = state.store else { return }
+            guard state.options.registryEnabled else { return }
             switch state.gate.admit(username: attempt.username, password: attempt.password) {
             case .record: break
             case .ignore: return
@@ -153,23 +280,52 @@ public final class BrokerCore: Sendable {
                 }
                 return
             }
-            do {
-                let outcome = try store.recordRegistration(attempt, maxPending: state.options.maxPending)
-                switch outcome {
-                case .recorded:
-                    log(.notice, "registry: new request from \(attempt.username) (client \(attempt.clientId), \(attempt.address))")
-                case .updated:
-                    log(.debug, "registry: \(attempt.username) knocked again")
-                case .conflict:
-                    log(.notice, "registry: CONFLICT for \(attempt.username): a different password from client \(attempt.clientId), \(attempt.address)")
-                case .tableFull: state.gate.count("pending table full")
-                case .blocked: state.gate.count("blocked username")
-                case .windowClosed, .rejected, .userExists: break
-                }
-            } catch {
-                state.gate.count((error as? StoreError)?.isBusy == true ? "database busy" : "database error")
+            guard let registryWriter, registryWriter.submit(attempt, maxPending: state.options.maxPending) else {
+                state.gate.count("write queue full")
+                return
             }
         }
+    }
+
+    /// Logs what the registry writer did since the last call.
+    private func reportRegistryWrites(_ state: inout State, now: UInt64) {
+        guard let registryWriter else { return }
+        for written in registryWriter.takeWritten() {
+            let attempt = written.attempt
+            if written.nanos >= 1_000_000_000, state.lockLogBudget.take(now: now) {
+                log(.notice, "registry: a registration waited \(written.nanos / 1_000_000) ms for the database "
+                    + "(another process holds its write lock); up to \(RegistryWriter.capacity) wait in a queue, the rest are dropped")
+            }
+            switch written.result {
+            case .success(.recorded):
+                state.tableFullSaid = false
+                log(.notice, "registry: new request from \(attempt.username) (client \(attempt.clientId), \(attempt.address))")
+            case .success(.updated):
+                log(.debug, "registry: \(attempt.username) knocked again")
+            case .success(.conflict):
+                log(.notice, "registry: CONFLICT for \(attempt.username): a different password from client \(attempt.clientId), \(attempt.address)")
+            case .success(.tableFull):
+                state.gate.count("pending table full")
+                if !state.tableFullSaid {
+                    state.tableFullSaid = true
+                    log(.notice, "registry: pending table full (\(state.options.maxPending) requests); new ones are dropped "
+                        + "until requests are allowed, denied or expire")
+                }
+            case .success(.blocked): state.gate.count("blocked username")
+            case .success(.windowClosed), .success(.rejected), .success(.userExists): break
+            case let .failure(error):
+                state.gate.count(error.isBusy ? "database locked for \(RegistryWriter.busyTimeoutMs / 1000) s" : "database error")
+            }
+        }
+    }
+
+    /// Waits for the plugin's own threads to finish what they were given and files their results
+    /// as a tick would (tests and tools: the broker never waits).
+    func settleBackgroundWork() {
+        _ = registryWriter?.waitUntilIdle()
+        _ = verifier?.waitUntilIdle()
+        settleVerifications(snapshot)
+        state.withLock { reportRegistryWrites(&$0, now: Clock.monotonicNanos()) }
     }
 
     // MARK: - authorisation (the hot path)
@@ -246,12 +402,18 @@ public final class BrokerCore: Sendable {
     /// Called on every broker loop pass; does real work at most every probe interval.
     /// Returns the usernames whose clients must be disconnected.
     public func tick(now: UInt64 = Clock.monotonicNanos()) -> [String] {
-        state.withLock { state -> [String] in
+        let due = state.withLock { state -> Bool in
             let interval = UInt64(state.options.probeIntervalMs) * 1_000_000
-            guard now &- state.lastProbe >= interval else { return [] }
+            guard now &- state.lastProbe >= interval else { return false }
             state.lastProbe = now
+            return true
+        }
+        guard due else { return [] }
+        settleVerifications(snapshot)
+        return state.withLock { state -> [String] in
             let kicks = probe(&state, force: false)
             reportWindow(&state)
+            reportRegistryWrites(&state, now: now)
             housekeeping(&state, now: now)
             return kicks
         }
@@ -264,7 +426,7 @@ public final class BrokerCore: Sendable {
                 if newOptions.databasePath != state.options.databasePath { state.store = nil }
                 state.options = newOptions
                 logDenials.store(newOptions.logDenials, ordering: .relaxed)
-                state.authenticator = Authenticator(ttlSeconds: newOptions.authCacheSeconds)
+                state.authenticator = Self.authenticator(newOptions)
                 state.gate = RegistryGate(limits: Self.limits(newOptions))
             } else {
                 state.authenticator.clear()
@@ -315,7 +477,7 @@ public final class BrokerCore: Sendable {
                 state.build = try SnapshotBuild(path: path, version: version)
                 return []
             }
-            return install(Snapshot(policy: try store.loadPolicy(), version: version), replacing: old, &state)
+            return install(Snapshot(policy: try store.loadPolicy(), version: version), &state)
         } catch {
             fail(&state, "\(error.description); serving the last good snapshot")
             return []
@@ -329,15 +491,20 @@ public final class BrokerCore: Sendable {
         state.build = nil
         switch outcome {
         case let .success(fresh):
-            return install(fresh, replacing: self.snapshot, &state)
+            return install(fresh, &state)
         case let .failure(error):
             fail(&state, "\(error.description); serving the last good snapshot")
             return []
         }
     }
 
-    private func install(_ fresh: Snapshot, replacing old: Snapshot, _ state: inout State) -> [String] {
-        current.withLock { $0 = fresh }
+    /// The swap and the kick list cost O(users) on the broker's thread; freeing the old snapshot
+    /// (O(rules)) is left to the reaper thread.
+    private func install(_ fresh: Snapshot, _ state: inout State) -> [String] {
+        let old = current.withLock { value -> Snapshot in
+            defer { value = fresh }
+            return value
+        }
         if case .failing = state.health { log(.notice, "database \(state.options.databasePath) is readable again") }
         state.health = .ok
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
@@ -346,6 +513,7 @@ public final class BrokerCore: Sendable {
         for name in changes.changed { state.authenticator.forget(username: name) }
         let kicks = changes.kick
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
+        if let reaper, !reaper.submit(Retired(old)) { log(.debug, "reload: old snapshot freed on the broker thread (reaper busy)") }
         return kicks
     }
 
@@ -356,6 +524,9 @@ public final class BrokerCore: Sendable {
 
     /// A build thread runs this library's code: it must be over before the plugin is unloaded.
     deinit {
+        registryWriter?.stop()
+        verifier?.stop()
+        reaper?.stop()
         state.withLock { $0.build?.join() }
     }
 
@@ -372,6 +543,10 @@ public final class BrokerCore: Sendable {
         if let line = state.gate.report(now: now) { log(.notice, line) }
         if let line = explanations.withLock({ $0.report(now: now) }) { log(.notice, line) }
         reportThrottled(&state, now: now)
+        if let (total, parts) = state.comeBack.report(now: now) {
+            log(.notice, "auth: asked \(total) login(s) to reconnect while passwords are verified off the broker thread "
+                + "(its budget is plugin_opt_hash_budget_ms per second; \(parts))")
+        }
         guard now &- state.lastHousekeeping >= 60_000_000_000 || state.lastHousekeeping == 0 else { return }
         state.lastHousekeeping = now
         guard state.health == .ok, state.options.registryEnabled, let store = state.store else { return }

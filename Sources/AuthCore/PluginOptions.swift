@@ -10,8 +10,14 @@ public struct PluginOptions: Sendable, Equatable {
     public var authCacheSeconds = 300
     /// plugin_opt_registry_max_pending (default 1000): cap on pending registration rows.
     public var maxPending = Store.defaultMaxPending
-    /// plugin_opt_registry_rate (default 20): registration attempts recorded per second at most, overall.
+    /// plugin_opt_registry_rate (default 20, 1–100): registration attempts recorded per second at most,
+    /// overall, refilled smoothly. Each costs the registry writer one password hash.
     public var registryRatePerSecond = 20
+    /// plugin_opt_hash_budget_ms (default 100, 0–1000): milliseconds per second (and at once) the
+    /// broker's thread may spend verifying passwords that are not in the login cache. Past it, a
+    /// password is verified on a thread of the plugin's own while the client is disconnected
+    /// without an answer; its reconnect is answered from the cache. 1000: always on the broker's thread.
+    public var hashBudgetMs = 100
     /// plugin_opt_reload_interval_ms (default 250, 50–1000): how often the store's change counter is probed.
     public var probeIntervalMs = 250
     /// plugin_opt_log_denials on|off (default on): one debug line per denied ACL check, with the reason.
@@ -50,7 +56,8 @@ public struct PluginOptions: Sendable, Equatable {
             case "log_denials": options.logDenials = try flag(key, value)
             case "auth_cache_seconds": options.authCacheSeconds = try integer(key, value, 0...86_400)
             case "registry_max_pending": options.maxPending = try integer(key, value, 0...1_000_000)
-            case "registry_rate": options.registryRatePerSecond = try integer(key, value, 1...10_000)
+            case "registry_rate": options.registryRatePerSecond = try integer(key, value, 1...100)
+            case "hash_budget_ms": options.hashBudgetMs = try integer(key, value, 0...1000)
             case "reload_interval_ms": options.probeIntervalMs = try integer(key, value, 50...1000)
             default: throw .unknown(key)
             }

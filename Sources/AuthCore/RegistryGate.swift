@@ -12,7 +12,7 @@ public final class RegistryGate {
         public var reportIntervalNanos: UInt64
 
         public init(maxPending: Int = Store.defaultMaxPending, perUsernameIntervalNanos: UInt64 = 500_000_000,
-                    perSecond: Int = 20, reportIntervalNanos: UInt64 = 60_000_000_000) {
+                    perSecond: Int = 20, reportIntervalNanos: UInt64 = 10_000_000_000) {
             self.maxPending = maxPending
             self.perUsernameIntervalNanos = perUsernameIntervalNanos
             self.perSecond = perSecond
@@ -29,12 +29,13 @@ public final class RegistryGate {
 
     public let limits: Limits
     private var lastAttempt: [String: UInt64] = [:]
-    private var bucketSecond: UInt64 = 0
-    private var bucketUsed = 0
+    /// Smooth: a burst of a quarter second's worth, then one attempt every 1/perSecond s.
+    private var bucket: TokenBucket
     private var dropped: ReasonTally
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
+        self.bucket = TokenBucket(perSecond: Double(limits.perSecond), burst: max(1, Double(limits.perSecond) / 4))
         self.dropped = ReasonTally(intervalNanos: limits.reportIntervalNanos)
     }
 
@@ -48,16 +49,10 @@ public final class RegistryGate {
             count("per-username rate limit")
             return .ignore
         }
-        let second = now / 1_000_000_000
-        if second != bucketSecond {
-            bucketSecond = second
-            bucketUsed = 0
-        }
-        guard bucketUsed < limits.perSecond else {
+        guard bucket.take(now: now) else {
             count("overall rate limit")
             return .ignore
         }
-        bucketUsed += 1
         if lastAttempt.count >= 4 * limits.maxPending + 1000 { lastAttempt.removeAll(keepingCapacity: true) }
         lastAttempt[username] = now
         return .record

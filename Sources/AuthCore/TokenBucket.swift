@@ -16,9 +16,14 @@ public struct TokenBucket: Sendable {
 
     /// Takes one token when there is one; false (and nothing taken) otherwise.
     public mutating func take(now: UInt64) -> Bool {
+        take(1, now: now)
+    }
+
+    /// Takes `cost` tokens when there are that many; false (and nothing taken) otherwise.
+    public mutating func take(_ cost: Double, now: UInt64) -> Bool {
         refill(now)
-        guard tokens >= 1 else { return false }
-        tokens -= 1
+        guard tokens >= cost else { return false }
+        tokens -= cost
         return true
     }
 

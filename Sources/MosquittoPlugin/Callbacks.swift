@@ -23,13 +23,22 @@ enum Callbacks {
         let client = event.client
         let plugin = PluginInstance.from(userdata)
         let clientId = string(mosquitto_client_id(client))
-        let allowed = plugin.core.authenticate(
+        let answer = plugin.core.authenticate(
             username: event.username.map { String(cString: $0) },
             password: event.password.map { String(cString: $0) },
             clientId: clientId,
             address: string(mosquitto_client_address(client)))
-        if allowed { plugin.wills.authenticated(client, clientId: clientId) }
-        return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue
+        switch answer {
+        case .allow:
+            plugin.wills.authenticated(client, clientId: clientId)
+            return MOSQ_ERR_SUCCESS.rawValue
+        case .deny:
+            return MOSQ_ERR_AUTH.rawValue
+        case .comeBack:
+            // Mosquitto 2.0 closes the connection without a CONNACK for any code but success and
+            // MOSQ_ERR_AUTH: the client sees a lost connection and reconnects, rather than a refusal.
+            return MOSQ_ERR_UNKNOWN.rawValue
+        }
     }
 
     /// The hot path (MOSQ_ACL_READ runs for every message to every subscriber): the broker's C strings

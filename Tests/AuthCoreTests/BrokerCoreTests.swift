@@ -58,8 +58,12 @@ final class LogLines: Sendable {
             core.aclCheck(username: user, clientId: client, topic: topic, access: access)
         }
 
+        /// A login as the broker makes it, then what the plugin's threads do with it filed (the
+        /// registry writer's row, a verification done elsewhere).
         func login(_ user: String?, _ password: String?) -> Bool {
-            core.authenticate(username: user, password: password, clientId: "c1", address: "127.0.0.1")
+            let answer = core.authenticate(username: user, password: password, clientId: "c1", address: "127.0.0.1")
+            core.settleBackgroundWork()
+            return answer == .allow
         }
     }
 
@@ -90,6 +94,45 @@ final class LogLines: Sendable {
         #expect(pending.first?.address == "127.0.0.1")
         #expect(f.log.matching(.notice, "registry: new request from new-device").count == 1)
         #expect(f.log.matching(.notice, "registry: window open").count == 1)
+    }
+
+    @Test func aRegistrationWaitsForAHeldLockOffTheBrokerThread() throws {
+        let f = try Fixture()
+        try f.cli.unlockRegistry(seconds: 600)
+        _ = f.core.tick(now: 1 * Self.second)
+        let holder = try f.db.connect(actor: "cli:apply")
+        try holder.db.execute("BEGIN IMMEDIATE")
+        // The broker's thread only queues the attempt: it answers at once although the lock is held.
+        #expect(f.core.authenticate(username: "locked-out", password: "device-pass", clientId: "c9", address: "10.0.0.5") == .deny)
+        usleep(300_000)
+        try holder.db.execute("COMMIT")
+        f.core.settleBackgroundWork()
+        #expect(try f.cli.pendingRequests().map(\.username) == ["locked-out"])
+        #expect(f.log.matching(.notice, "registry: new request from locked-out").count == 1)
+    }
+
+    @Test func pastTheHashBudgetALoginComesBackAndIsAnsweredFromTheCache() throws {
+        let f = try Fixture(options: { $0.hashBudgetMs = 0 })
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1", address: "10.0.0.5") == .comeBack)
+        #expect(f.core.authenticate(username: "dash", password: "wrong-pass", clientId: "c2", address: "10.0.0.6") == .comeBack)
+        f.core.settleBackgroundWork()
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1", address: "10.0.0.5") == .allow)
+        #expect(f.core.authenticate(username: "dash", password: "wrong-pass", clientId: "c2", address: "10.0.0.6") == .deny)
+        #expect(f.log.matching(.debug, "auth allow: sensor-1 (client c1, from cache)").count == 1)
+        _ = f.core.tick(now: 1 * Self.second)
+        #expect(f.log.matching(.notice, "asked 2 login(s) to reconnect").count == 1)
+    }
+
+    @Test func oneAddressCannotFillTheVerifierQueue() throws {
+        let f = try Fixture(options: { $0.hashBudgetMs = 0 })
+        let answers = (0..<10).map { n in
+            f.core.authenticate(username: "sensor-1", password: "guess-\(n)", clientId: "c1", address: "10.0.0.66")
+        }
+        #expect(answers.allSatisfy { $0 == .comeBack })
+        f.core.settleBackgroundWork()
+        _ = f.core.tick(now: 1 * Self.second)
+        let line = try #require(f.log.matching(.notice, "asked 10 login(s) to reconnect").first)
+        #expect(line.contains("address has 4 checks queued"))
     }
 
     @Test func registryOffRecordsNothing() throws {
@@ -326,7 +369,9 @@ final class LogLines: Sendable {
         ("log_denials", "", "on or off"),
         ("auth_cache_seconds", "-1", "a whole number from 0 to 86400"),
         ("auth_cache_seconds", "5m", "a whole number from 0 to 86400"),
-        ("registry_rate", "0", "a whole number from 1 to 10000"),
+        ("registry_rate", "0", "a whole number from 1 to 100"),
+        ("registry_rate", "1000", "a whole number from 1 to 100"),
+        ("hash_budget_ms", "1001", "a whole number from 0 to 1000"),
         ("reload_interval_ms", "10", "a whole number from 50 to 1000"),
         ("registry_max_pending", "1000001", "a whole number from 0 to 1000000"),
     ])

@@ -3,6 +3,7 @@ import queue
 import socket
 import struct
 import threading
+import time
 import uuid
 
 import paho.mqtt.client as mqtt
@@ -135,3 +136,14 @@ def raw_connect(port, username, password, client_id, timeout=5.0, source=""):
         if len(ack) < 4 or ack[0] != 0x20:
             raise ConnectionError(f"no CONNACK: {ack!r}")
         return ack[3]
+
+
+def connect_retrying(port, username, password, client_id, attempts=50, delay=0.2, source=""):
+    """raw_connect as a client with automatic reconnect behaves: a connection closed without a
+    CONNACK is tried again. Returns (CONNACK code, number of retries)."""
+    for retry in range(attempts):
+        try:
+            return raw_connect(port, username, password, client_id, source=source), retry
+        except (ConnectionError, OSError):
+            time.sleep(delay)
+    raise ConnectionError(f"{username}: no CONNACK after {attempts} attempts")

@@ -8,7 +8,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from mqtt_client import Client, connect_result, raw_connect
+from mqtt_client import Client, connect_result, connect_retrying, raw_connect
 
 DEVICE_PW = "device-pass-1"
 
@@ -115,9 +115,47 @@ def test_reconnect_storm_is_served_from_the_auth_cache(workdir, cli, broker_fact
     cli("apply", path)
     broker = broker_factory(cli.db)
     for user in users:
-        assert raw_connect(broker.port, user["username"], user["password"], user["username"]) == 0
+        # Cold: past the broker thread's hashing budget a client is asked to come back.
+        assert connect_retrying(broker.port, user["username"], user["password"], user["username"])[0] == 0
     before = broker.log_text().count("from cache)")
     for _ in range(2):
         for user in users:
             assert raw_connect(broker.port, user["username"], user["password"], user["username"]) == 0
     assert broker.log_text().count("from cache)") - before == 2 * len(users)
+
+
+def test_cold_storm_is_verified_off_the_broker_thread(workdir, cli, broker_factory):
+    """After a restart no password is cached: past the hashing budget the broker thread hands the
+    check to the plugin's verifier and closes the connection unanswered; the client's reconnect is
+    let in from the cache, and a connected client keeps its round trips meanwhile."""
+    users = [{"username": f"cold-{i:03d}", "password": f"pass-{i:03d}-x", "roles": []} for i in range(120)]
+    users.append({"username": "worker", "password": "worker-pass", "roles": ["worker"]})
+    roles = [{"name": "worker", "permissions": [{"resource": "work/#", "operation": "readWrite", "context": "mqtt"}]}]
+    path = workdir / "fleet.json"
+    path.write_text(json.dumps({"roles": roles, "users": users}))
+    cli("apply", path)
+    broker = broker_factory(cli.db, "plugin_opt_hash_budget_ms 10\n")
+    worker = Client(broker.port, "worker", "worker-pass")
+    assert worker.subscribe("work/#")
+
+    results = []
+    def storm(part):
+        for user in part:
+            results.append(connect_retrying(broker.port, user["username"], user["password"], user["username"]))
+    threads = [threading.Thread(target=storm, args=(users[i:120:4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    round_trips = 0
+    while any(t.is_alive() for t in threads):
+        worker.publish(f"work/{round_trips}", "ping", qos=1)
+        worker.expect(f"work/{round_trips}", "ping", timeout=5)
+        round_trips += 1
+    for t in threads:
+        t.join()
+
+    assert len(results) == 120 and all(code == 0 for code, _ in results), "every device gets in, some after coming back"
+    assert sum(retries for _, retries in results) > 0, "a 10 ms budget cannot hash 120 passwords in place"
+    assert re.search(r"auth: asked \d+ login\(s\) to reconnect while passwords are verified off the broker thread", broker.log_text())
+    # A wrong password verified elsewhere is refused on the retry, not let in.
+    code, _ = connect_retrying(broker.port, "cold-000", "not-the-password", "cold-000")
+    assert code == 5

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
