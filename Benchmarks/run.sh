@@ -2,7 +2,8 @@
 # `make bench`: the cwauth ACL check vs Mosquitto's dynamic-security plugin, at the broker's
 # boundary (both plugins' MOSQ_EVT_ACL_CHECK callbacks called by one C harness) and inside
 # AuthCore (Snapshot.brokerAllows), and end-to-end publish throughput with and without the
-# cwauth plugin, all measured in this one run. Prints the tables, also written to
+# cwauth plugin, and the end-to-end scenarios (floods, brute force, held lock, 10^6-rule
+# rebuild, cold storm; scenarios/README.md), all measured in this one run. Prints the tables, also written to
 # Benchmarks/results.md by a full run (else to Benchmarks/.out/results.md). See Benchmarks/README.md.
 #
 # Knobs (environment):
@@ -19,6 +20,9 @@
 #   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
 #   BENCH_TP_ROUNDS=5       throughput rounds (each no-auth, then cwauth; median of the per-round ratios)
 #   BENCH_SKIP_THROUGHPUT=1 skip the broker runs
+#   BENCH_SKIP_SCENARIOS=1  skip the end-to-end scenarios (scenarios/README.md; about 10 min)
+#   BENCH_SCENARIOS=a,b     only these scenarios (default: all)
+#   BENCH_STORM_CLIENTS=5000  clients in the cold reconnect storm
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -272,12 +276,25 @@ EOF
     done
 fi
 
-# --- 7. the table --------------------------------------------------------------------------
+# --- 7. end-to-end scenarios through real brokers, each as a ratio in the same run ----------
+if [[ "${BENCH_SKIP_SCENARIOS:-0}" != 1 ]]; then
+    log "scenarios: happy path, denied flood, brute force, registry flood, held lock, 10^6-rule rebuild, cold storm"
+    "$PYTHON" "$HERE/scenarios/run_scenarios.py" --cwauth "$CWAUTH" --plugin "$PLUGIN" --out "$OUT/scenarios" \
+        --storm-clients "${BENCH_STORM_CLIENTS:-5000}" ${BENCH_SCENARIOS:+--only "$BENCH_SCENARIOS"} \
+        > "$OUT/scenarios.md" 2> "$LOGS/scenarios.err" || { tail -30 "$LOGS/scenarios.err" >&2; die "scenarios"; }
+fi
+
+# --- 8. the table --------------------------------------------------------------------------
 # Only a full run (every part, every policy) replaces the committed Benchmarks/results.md.
 RESULTS="$HERE/results.md"
-if [[ "$SKIP_INCORE$SKIP_BOUNDARY${BENCH_SKIP_THROUGHPUT:-0}" != 000 || -n "${BENCH_POLICIES:-}${BENCH_BOUNDARY_POLICIES:-}" ]]; then
+if [[ "$SKIP_INCORE$SKIP_BOUNDARY${BENCH_SKIP_THROUGHPUT:-0}${BENCH_SKIP_SCENARIOS:-0}" != 0000 \
+      || -n "${BENCH_POLICIES:-}${BENCH_BOUNDARY_POLICIES:-}${BENCH_SCENARIOS:-}" ]]; then
     RESULTS="$OUT/results.md"
 fi
 "$PYTHON" "$HERE/report.py" --out "$OUT" --policies "$POLICIES" --boundary-policies "$BOUNDARY" \
     --rounds "$ROUNDS" --results "$RESULTS"
+if [[ -s "$OUT/scenarios.md" ]]; then
+    { echo; echo "## End-to-end scenarios (Benchmarks/scenarios/README.md)"; echo; cat "$OUT/scenarios.md"; } \
+        | tee -a "$RESULTS"
+fi
 log "done in $(( $(date +%s) - START )) s; tables also in ${RESULTS#"$ROOT/"}"

@@ -6,7 +6,7 @@ under the same load in the same run (see README.md next to this file).
                    [--only NAME,...] [--rounds R] [--probe-rate HZ] [--bg-rate MSG_S]
                    [--storm-clients N] [--attack-conns C]
 
-Scenarios (names for --only): happy, denied_flood, bruteforce, registry_flood, rebuild, storm.
+Scenarios (names for --only): happy, denied_flood, bruteforce, registry_flood, held_lock, rebuild, storm.
 
 Writes DIR/scenarios.json (one object per result row: name, metric, baseline, value, ratio, target,
 met, details) and DIR/logs/ (broker logs, worker outputs); prints a markdown table on stdout and
@@ -36,6 +36,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -458,7 +459,9 @@ def worker_connect_flood(cfg):
 
 def worker_storm(cfg):
     """N clients with distinct users connect as fast as possible (at most `inflight` handshakes at a
-    time, below the listen backlog) and stay connected until the last one is in."""
+    time, below the listen backlog) and stay connected until the last one is in. A connection closed
+    without a CONNACK is tried again after `retry_delay` s, as a client with automatic reconnect
+    does (cwauth asks a client to come back while its password is verified off the broker thread)."""
     users = cfg["users"]
     sel = selectors.DefaultSelector()
     packets = [connect_packet(f"storm-{i}", u, p) for i, (u, p) in enumerate(users)]
@@ -472,15 +475,25 @@ def worker_storm(cfg):
     outcomes = {}
     latencies = []
     last_connack = None
-    while (nxt < len(users) or pending) and time.monotonic() < deadline:
-        while nxt < len(users) and len(pending) < cfg["inflight"]:
+    retries = []  # (due time, user index, first attempt's start)
+    retried = 0
+    delay = cfg.get("retry_delay", 1.0)
+    while (nxt < len(users) or pending or retries) and time.monotonic() < deadline:
+        while len(pending) < cfg["inflight"]:
+            now = time.monotonic()
+            if retries and retries[0][0] <= now:
+                _, idx, first = retries.pop(0)
+            elif nxt < len(users):
+                idx, first = nxt, now
+                nxt += 1
+            else:
+                break
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s.connect_ex(("127.0.0.1", cfg["port"]))
-            pending[s] = [time.monotonic(), packets[nxt], b""]
+            pending[s] = [first, packets[idx], b"", idx]
             sel.register(s, selectors.EVENT_WRITE)
-            nxt += 1
         for key, events in sel.select(0.05):
             s = key.fileobj
             st = pending[s]
@@ -509,6 +522,11 @@ def worker_storm(cfg):
                     outcome = st[2][3]
             sel.unregister(s)
             pending.pop(s)
+            if outcome == "closed":
+                retried += 1
+                retries.append((time.monotonic() + delay, st[3], st[0]))
+                s.close()
+                continue
             outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + 1
             if outcome == 0:
                 last_connack = time.monotonic()
@@ -519,6 +537,8 @@ def worker_storm(cfg):
     for s in pending:
         outcomes["timeout"] = outcomes.get("timeout", 0) + 1
         s.close()
+    outcomes["timeout"] = outcomes.get("timeout", 0) + len(retries)
+    outcomes["came back"] = retried
     connected = len(done)
     all_in = (last_connack - start) if connected == len(users) and last_connack else None
     for s in done:
@@ -1052,9 +1072,28 @@ def scenario_denied_flood(run, ctx):
 # --- 3. brute force --------------------------------------------------------------------------------
 
 
-def attack_run(run, broker, label, phases, bg, spray_users):
+def hold_write_lock(db, start_at, seconds):
+    """Another process's long write (a large `cwauth apply`): the write lock, held from start_at
+    for `seconds`. Returns the thread; join it."""
+    def hold():
+        wait_until(start_at)
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE registry_window SET changed_at = changed_at WHERE id = 1")
+            time.sleep(max(0.0, start_at + seconds - time.monotonic()))
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    return t
+
+
+def attack_run(run, broker, label, phases, bg, spray_users, hold_lock_db=None):
     """Probe + background load; baseline, then each (mode, seconds) attack phase with a 1 s gap.
-    brute and registry come from 127.0.0.1; spray from SPRAY_SOURCES loopback addresses."""
+    brute and registry come from 127.0.0.1; spray from SPRAY_SOURCES loopback addresses.
+    hold_lock_db: the database whose write lock another process holds during each phase."""
     a = run.args
     base = a.seconds
     total = 0.5 + base + sum(s + 1.0 for _, s in phases) + 0.5
@@ -1067,8 +1106,11 @@ def attack_run(run, broker, label, phases, bg, spray_users):
                                           "conns": a.attack_conns, "seconds": secs, "max_count": a.attack_max,
                                           "sources": SPRAY_SOURCES if mode == "spray" else 1,
                                           "start_at": t}, f"{mode}-{label}").wait_ready()
+        holder = hold_write_lock(hold_lock_db, t, secs) if hold_lock_db else None
         cpu0 = broker.cpu_seconds()
         res = w.result(secs + 40)
+        if holder:
+            holder.join(secs + 15)
         res["broker_cpu_seconds"] = broker.cpu_seconds() - cpu0
         res["window"] = (res["start"], res["end"])
         attacks.append(res)
@@ -1179,6 +1221,35 @@ def scenario_registry_flood(run, ctx):
             row("registry_flood_vs_noauth", "probe p99 ms during the same unknown-user flood, cwauth / no-auth",
                 na_p99, cw["probe"]["registry"]["p99_ms"], ratio(cw["probe"]["registry"]["p99_ms"], na_p99), "<=",
                 LATENCY_TARGET, {"baseline_is": "no-auth broker under the same CONNECT flood (every CONNECT accepted)"})]
+
+
+def scenario_held_lock(run, ctx):
+    """The window open and unknown devices arriving, while another process holds the database's
+    write lock (a large apply): the probe during the lock vs the same flood without it."""
+    a = run.args
+    secs = max(a.seconds, 5)
+    results = {}
+    with Broker(run, "held-lock", "cwauth", db=ctx["main_db"], plugin_opts=ctx.get("plugin_opts")) as b:
+        run.cli(b.db, "registry", "unlock", "--minutes", "5")
+        deadline = time.monotonic() + 5
+        while b.count_in_log("registry: window open") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for kind, hold in (("free", None), ("locked", b.db)):
+            stats, attacks, probe, _ = attack_run(run, b, f"held-lock-{kind}", [("registry", secs)], ctx["bg"], [],
+                                                  hold_lock_db=hold)
+            results[kind] = {"probe": stats["registry"], "attack": attacks[0]}
+            log(f"held lock {kind}: probe p99 {stats['registry']['p99_ms']} ms during the registry flood; "
+                f"{attacks[0]['answered']} answered")
+        waits = [l for l in b.log_text().splitlines() if "lock" in l and "registry" in l][-3:]
+        run.cli(b.db, "registry", "lock")
+    free, locked = results["free"]["probe"], results["locked"]["probe"]
+    details = {"probe_free": free, "probe_locked": locked, "lock_seconds": secs,
+               "answered_free": results["free"]["attack"]["answered"],
+               "answered_locked": results["locked"]["attack"]["answered"], "broker_log": waits,
+               "baseline_is": "cwauth broker, same unknown-user flood with the window open, no lock held"}
+    return [row("held_lock", "probe p99 ms during a held write lock + registry flood / the flood alone",
+                free["p99_ms"], locked["p99_ms"], ratio(locked["p99_ms"], free["p99_ms"]), "<=", LATENCY_TARGET,
+                details)]
 
 
 # --- 5. 10^6-rule rebuild under load ---------------------------------------------------------------
@@ -1329,7 +1400,8 @@ def row(name, metric, baseline, value, r, op, target, details):
 
 
 SCENARIOS = {"happy": scenario_happy, "denied_flood": scenario_denied_flood, "bruteforce": scenario_bruteforce,
-             "registry_flood": scenario_registry_flood, "rebuild": scenario_rebuild, "storm": scenario_storm}
+             "registry_flood": scenario_registry_flood, "held_lock": scenario_held_lock, "rebuild": scenario_rebuild,
+             "storm": scenario_storm}
 
 
 def fmt(x, digits=None):
@@ -1389,6 +1461,11 @@ def notes(rows):
                            f"{d['pending_rows']} (bound {d['pending_bound']}: {'within' if d['pending_within_bound'] else 'EXCEEDED'}); "
                            f"probe max {fmt(d['probe_max_flood_ms'])} ms; no-auth under the same flood: p99 "
                            f"{fmt(d['noauth']['probe_p99_baseline_ms'])} -> {fmt(d['noauth']['probe_p99_flood_ms'])} ms.")
+            elif n == "held_lock":
+                out.append(f"- held_lock: write lock held {d['lock_seconds']} s by another process during an unknown-user "
+                           f"flood; probe p99 {fmt(d['probe_free']['p99_ms'])} ms without the lock, "
+                           f"{fmt(d['probe_locked']['p99_ms'])} ms with it (max {fmt(d['probe_locked']['max_ms'])}); "
+                           f"{d['answered_free']} / {d['answered_locked']} CONNACKs.")
             elif n == "rebuild_1m":
                 rl = "; ".join(f"`{x['change']}` reloaded after {fmt(x['seconds_to_reloaded'])} s, RSS {fmt(x['rss_after_mb'])} MB"
                                for x in d["reloads"])
@@ -1429,7 +1506,7 @@ def prepare(run, needed):
     """The main policy and databases the selected scenarios need."""
     ctx = {}
     a = run.args
-    if needed & {"happy", "denied_flood", "bruteforce", "registry_flood", "storm"}:
+    if needed & {"happy", "denied_flood", "bruteforce", "registry_flood", "held_lock", "storm"}:
         pol = Path(a.policy_dir).resolve() if a.policy_dir else run.policy("r100k", 100, 1000, 200)
         bench_hash = policy_hash(pol)
         ctx["policy_dir"] = pol
@@ -1442,7 +1519,7 @@ def prepare(run, needed):
                     f.write(f"{u}\t{t}\n")
         ctx["topics_tsv"] = topics
         ctx["bg"] = bg_publishers(pol)
-        if needed & {"happy", "denied_flood", "bruteforce", "registry_flood"}:
+        if needed & {"happy", "denied_flood", "bruteforce", "registry_flood", "held_lock"}:
             ctx["main_db"], apply_s = run.database(f"main-{sha(pol)}", [pol / "cwauth.json", friendly_doc(bench_hash),
                                                                        attack_doc()])
             if apply_s is not None:

@@ -107,11 +107,12 @@ public final class BrokerCore: Sendable {
     /// ours: the broker must refuse to start rather than run unprotected.
     public init(options: PluginOptions, log: @escaping Logger) throws(StoreError) {
         self.log = log
+        self.nextTickMs = options.probeIntervalMs
         self.logDenials = Atomic(options.logDenials)
         self.explanations = Mutex(DenialBudget())
         let store = try Store(path: options.databasePath, actor: "broker", busyTimeoutMs: 50)
         let version = try store.dataVersion()
-        let snapshot = Snapshot(policy: try store.loadPolicy(), version: version)
+        let snapshot = try SnapshotBuild.buildAndWait(path: options.databasePath, version: version)
         self.current = Mutex(snapshot)
         self.state = Mutex(State(options: options, store: store, fileIdentity: FileIdentity(path: options.databasePath),
                                  authenticator: Self.authenticator(options),
@@ -132,6 +133,7 @@ public final class BrokerCore: Sendable {
         }
         log(.notice, "loaded \(snapshot.users.count) users, \(snapshot.roleNames.count) roles from \(options.databasePath)")
         Self.warnIfNotCompiled(snapshot, log)
+        Self.warnOfUnusableHashes(snapshot, was: .empty, log)
     }
 
     /// A worker thread, or nil (that work then stays on the broker's thread, or is not done) when
@@ -167,6 +169,11 @@ public final class BrokerCore: Sendable {
             return .deny
         }
         let snapshot = self.snapshot
+        if snapshot.user(username) != nil,
+           let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username {
+            log(.debug, "auth deny: \(username) may not use client id \(Validation.printable(clientId)): it belongs to user \(owner)")
+            return .deny
+        }
         settleVerifications(snapshot)
         let (decision, backoffs, cached) = state.withLock { state in
             let hits = state.authenticator.cacheHits
@@ -401,6 +408,10 @@ public final class BrokerCore: Sendable {
 
     /// Called on every broker loop pass; does real work at most every probe interval.
     /// Returns the usernames whose clients must be disconnected.
+    /// How soon the broker should tick again: Mosquitto 2.1 ticks a plugin only when its loop
+    /// wakes or when the plugin asks, so live changes need a tick per probe interval.
+    public let nextTickMs: Int
+
     public func tick(now: UInt64 = Clock.monotonicNanos()) -> [String] {
         let due = state.withLock { state -> Bool in
             let interval = UInt64(state.options.probeIntervalMs) * 1_000_000
@@ -477,6 +488,9 @@ public final class BrokerCore: Sendable {
                 state.build = try SnapshotBuild(path: path, version: version)
                 return []
             }
+            if force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
+                return install(try SnapshotBuild.buildAndWait(path: path, version: version), &state)
+            }
             return install(Snapshot(policy: try store.loadPolicy(), version: version), &state)
         } catch {
             fail(&state, "\(error.description); serving the last good snapshot")
@@ -509,12 +523,24 @@ public final class BrokerCore: Sendable {
         state.health = .ok
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
         Self.warnIfNotCompiled(fresh, log)
+        Self.warnOfUnusableHashes(fresh, was: old, log)
         let changes = old.userChanges(in: fresh)
         for name in changes.changed { state.authenticator.forget(username: name) }
         let kicks = changes.kick
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
         if let reaper, !reaper.submit(Retired(old)) { log(.debug, "reload: old snapshot freed on the broker thread (reaper busy)") }
         return kicks
+    }
+
+    /// Said when the set changes, not on every reload: the operator learns who cannot log in and why.
+    private static func warnOfUnusableHashes(_ snapshot: Snapshot, was old: Snapshot, _ log: Logger) {
+        let unusable = snapshot.unusableHashes
+        guard !unusable.isEmpty, unusable != old.unusableHashes else { return }
+        let names = unusable.prefix(5).map { Validation.printable($0) }.joined(separator: ", ")
+        let more = unusable.count > 5 ? " and \(unusable.count - 5) more" : ""
+        let who = unusable.count == 1 ? "1 user cannot" : "\(unusable.count) users cannot"
+        log(.warning, "\(who) log in: their password hash is malformed or costs more than "
+            + "\(PasswordHash.iterationRange.upperBound) iterations (\(names)\(more)); set a new password with cwauth user passwd")
     }
 
     private static func warnIfNotCompiled(_ snapshot: Snapshot, _ log: Logger) {

@@ -6,6 +6,9 @@ public final class Snapshot: Sendable {
     public let registry: RegistryWindow
     public let users: [String: UserEntry]
     public let roleNames: [String]
+    /// Users whose stored hash does not parse or is over the cost ceiling: they cannot log in.
+    /// Sorted; the broker names them in its log.
+    public let unusableHashes: [String]
     let acl: ReferenceAcl
     /// The same permissions compiled for the broker's hot path (see AclTrie.swift).
     let compiled: CompiledAcl
@@ -30,6 +33,7 @@ public final class Snapshot: Sendable {
             users[user.username] = UserEntry(user: user, roleIDs: user.roles.compactMap { roleIndex[$0] })
         }
         self.users = users
+        self.unusableHashes = users.values.filter { $0.passwordHash == nil }.map(\.username).sorted()
         let acl = ReferenceAcl(roles: policy.roles)
         self.acl = acl
         self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove, levelLimit: levelLimit,
@@ -46,7 +50,8 @@ public final class Snapshot: Sendable {
         guard user.enabled else { return .denied(.userDisabled) }
         guard !user.roleIDs.isEmpty else { return .denied(.noRoles) }
         do { try TopicName.validate(topic) } catch { return .denied(.invalidTopic(error.description)) }
-        return acl.decide(roleIDs: user.roleIDs, username: username, clientId: clientId, topic: topic, access: access)
+        return acl.decide(roleIDs: user.roleIDs, username: username, clientId: ClientIds.forSubstitution(clientId, of: username),
+                          topic: topic, access: access)
     }
 
     /// Decision for SUBSCRIBE to `filter`: one read permission must cover every topic the filter can match.
@@ -58,7 +63,8 @@ public final class Snapshot: Sendable {
         do { parsed = try TopicFilter(validating: filter, allowSubstitutions: false) } catch {
             return .denied(.invalidTopic(error.description))
         }
-        return acl.decideSubscribe(roleIDs: user.roleIDs, username: username, clientId: clientId, filter: parsed)
+        return acl.decideSubscribe(roleIDs: user.roleIDs, username: username,
+                                   clientId: ClientIds.forSubstitution(clientId, of: username), filter: parsed)
     }
 
     // MARK: - broker hot path
@@ -74,7 +80,14 @@ public final class Snapshot: Sendable {
             let prefix = access == .write ? users[name]?.publishPrefix ?? "" : ""
             return decide(username: name, clientId: Self.text(clientId), topic: prefix + Self.text(topic), access: access).isAllowed
         }
-        return compiled.verdict(username: username, clientId: clientId, topic: topic, access: access) == .allowed
+        return compiled.verdict(username: username, clientId: ownClientId(clientId, username), topic: topic, access: access) == .allowed
+    }
+
+    /// `%c` stands only for a client id of the user's own (see `ClientIds`); any other is passed on
+    /// empty, which matches no `%c` level. Policies without `%c` skip the comparison.
+    @inline(__always)
+    private func ownClientId(_ clientId: UnsafeBufferPointer<UInt8>, _ username: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        compiled.usesClientId && !ClientIds.belongs(clientId, to: username) ? UnsafeBufferPointer(start: nil, count: 0) : clientId
     }
 
     /// Broker hot path for SUBSCRIBE (`$share/GROUP/` stripped first): same answer as
@@ -85,7 +98,7 @@ public final class Snapshot: Sendable {
             return decideSubscribe(username: Self.text(username), clientId: Self.text(clientId),
                                    filter: Self.text(CompiledAcl.stripSharePrefix(filter))).isAllowed
         }
-        return compiled.subscribeVerdict(username: username, clientId: clientId, filter: filter) == .allowed
+        return compiled.subscribeVerdict(username: username, clientId: ownClientId(clientId, username), filter: filter) == .allowed
     }
 
     /// Whether the hot path runs on the compiled tries; false for a policy too large for them (see

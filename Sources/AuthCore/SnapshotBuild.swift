@@ -33,6 +33,20 @@ final class SnapshotBuild: Sendable {
         thread.withLock { $0 = handle }
     }
 
+    /// Builds on a thread of its own and waits for it (plugin start, broker reload). The caller
+    /// blocks all the same, but the snapshot's memory then comes from that thread's malloc arena,
+    /// not the broker's main one: when the snapshot is replaced and freed, handing those pages back
+    /// (`Memory.returnFreePages`) never holds the lock the broker's own allocations need.
+    static func buildAndWait(path: String, version: Int64) throws(StoreError) -> Snapshot {
+        let build = try SnapshotBuild(path: path, version: version)
+        build.join()
+        switch build.finished {
+        case let .success(snapshot): return snapshot
+        case let .failure(error): throw error
+        case nil: throw .cannotOpen(path: path, reason: "the snapshot build ended without a result")
+        }
+    }
+
     /// The finished snapshot (or why it failed); nil while the thread still works.
     var finished: Outcome? { outcome.withLock { $0 } }
 

@@ -5,6 +5,7 @@ public enum ValidationError: Error, Equatable, Sendable, CustomStringConvertible
     case publishPrefix(String, reason: String)
     case topic(TopicError)
     case password(reason: String)
+    case resource(String, reason: String)
 
     public var description: String {
         switch self {
@@ -13,6 +14,7 @@ public enum ValidationError: Error, Equatable, Sendable, CustomStringConvertible
         case let .publishPrefix(prefix, reason): return "invalid publish prefix \"\(Validation.printable(prefix))\": \(reason)"
         case let .topic(error): return error.description
         case let .password(reason): return "invalid password: \(reason)"
+        case let .resource(text, reason): return "invalid permission resource \"\(Validation.printable(text))\": \(reason)"
         }
     }
 }
@@ -51,6 +53,9 @@ public enum Validation {
     /// The prefix is glued in front of every topic the user publishes, so it must keep the result a valid topic name.
     public static func validatePublishPrefix(_ prefix: String) throws(ValidationError) {
         if prefix.isEmpty { throw .publishPrefix(prefix, reason: "must not be empty") }
+        if let control = firstControl(prefix) {
+            throw .publishPrefix(prefix, reason: "may not contain control characters (\(control))")
+        }
         do {
             try TopicName.validate(prefix)
         } catch {
@@ -65,12 +70,39 @@ public enum Validation {
         if password.utf8.contains(0) { throw .password(reason: "may not contain NUL") }
     }
 
+    /// MQTT allows control characters in topics, but in a permission they are a typo or a trick:
+    /// printed raw they rewrite the operator's terminal. `%u`/`%c` stand only for a whole level, so
+    /// `a%u/b` is refused rather than stored as the literal text it would match.
     public static func validateResource(_ resource: String) throws(ValidationError) {
+        let filter: TopicFilter
         do {
-            _ = try TopicFilter(validating: resource)
+            filter = try TopicFilter(validating: resource)
         } catch {
             throw .topic(error)
         }
+        if let control = firstControl(resource) {
+            throw .resource(resource, reason: "may not contain control characters (\(control))")
+        }
+        for case let .literal(text) in filter.levels where contains(text, "%u") || contains(text, "%c") {
+            throw .resource(resource, reason: "%u and %c stand only for a whole level (write a/%u/b, not a%u/b)")
+        }
+    }
+
+    /// The first C0/C1 control character or DEL, spelled `U+001B`.
+    static func firstControl(_ text: String) -> String? {
+        guard let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else {
+            return nil
+        }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    private static func contains(_ text: String, _ needle: StaticString) -> Bool {
+        let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        let t = Array(text.utf8)
+        guard t.count >= n.count else { return false }
+        for start in 0...(t.count - n.count) where t[start..<(start + n.count)].elementsEqual(n) { return true }
+        return false
     }
 
     static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
@@ -84,6 +116,22 @@ public enum Validation {
 
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         scalar.properties.isWhitespace
+    }
+
+    /// Text for a terminal: control characters (ESC, BEL, CR, DEL, C1) spelled `\u{1b}`, so stored
+    /// data written before they were refused cannot rewrite the operator's screen. Newlines and
+    /// tabs stay when `keepLayout` (a multi-line message of our own).
+    public static func escapingControls(_ text: String, keepLayout: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory != .control || (keepLayout && (scalar == "\n" || scalar == "\t")) {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            }
+        }
+        return out
     }
 
     /// Error messages echo user input; keep them on one line and free of terminal control codes.

@@ -58,9 +58,17 @@ enum Callbacks {
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
     }
 
-    static let tick: BrokerCallback = { _, _, userdata in
+    /// Mosquitto 2.1 ticks a plugin only when it asks, through `next_s`/`next_ms`; in 2.0 the
+    /// slot of `next_ms` is `next_ns`, which 2.0 ignores (it ticks on every loop pass), so setting
+    /// it is harmless there.
+    static let tick: BrokerCallback = { _, eventData, userdata in
         guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let plugin = PluginInstance.from(userdata)
+        if let eventData {
+            let event = eventData.assumingMemoryBound(to: mosquitto_evt_tick.self)
+            event.pointee.next_s = 0
+            event.pointee.next_ns = plugin.core.nextTickMs
+        }
         plugin.wills.loopPassed()
         for username in plugin.core.tick() {
             _ = mosquitto_kick_client_by_username(username, false)

@@ -21,6 +21,15 @@ struct CheckCommand: ParsableCommand {
             let isFilter = topic.contains("+") || topic.contains("#") || topic.hasPrefix("$share/")
             if isFilter && op == .write { throw CLIError("cannot publish to a filter with wildcards: \(topic)") }
             let access: BrokerAccess = isFilter ? .subscribe : op == .write ? .write : .read
+            if let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username {
+                let reason = "client id \(clientId) belongs to user \(owner): the broker refuses \(username)'s connection"
+                if global.json {
+                    return try Output.json(CheckJSON(allowed: false, username: username, topic: topic, access: op.rawValue,
+                                                     role: nil, permission: nil, reason: reason, checkedTopic: topic))
+                }
+                return Output.line("denied: \(username) may not \(op.rawValue) \(topic) (\(reason))")
+            }
+            let foreignId = !clientId.isEmpty && !ClientIds.belongs(clientId, to: username)
             let verdict = snapshot.brokerDecision(username: username, clientId: clientId, topic: topic, access: access)
             let action = isFilter ? "subscribe" : op.rawValue
             let checked = verdict.checkedTopic == topic ? "" : " (checked as \(verdict.checkedTopic))"
@@ -40,7 +49,8 @@ struct CheckCommand: ParsableCommand {
                                                      role: nil, permission: nil, reason: reason.description,
                                                      checkedTopic: verdict.checkedTopic))
                 }
-                Output.line("denied: \(username) may not \(action) \(topic)\(checked) (\(reason.description))")
+                let note = foreignId ? "; client id \(clientId) is not \(username)'s own, so %c matches nothing" : ""
+                Output.line("denied: \(username) may not \(action) \(topic)\(checked) (\(reason.description)\(note))")
             }
         }
         if !allowed { throw ExitCode(3) }

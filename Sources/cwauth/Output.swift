@@ -4,15 +4,15 @@ import Foundation
 /// Human tables on stdout, JSON for scripts, one-line errors on stderr.
 enum Output {
     static func line(_ text: String) {
-        print(text)
+        print(Validation.escapingControls(text, keepLayout: true))
     }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("cwauth: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("cwauth: error: \(Validation.escapingControls(message))\n".utf8))
     }
 
     static func notice(_ message: String) {
-        FileHandle.standardError.write(Data("cwauth: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("cwauth: \(Validation.escapingControls(message))\n".utf8))
     }
 
     static func json<T: Encodable>(_ value: T) throws {
@@ -24,6 +24,7 @@ enum Output {
 
     /// Left-aligned columns, two spaces apart; header underlined by nothing (easy to grep and to read).
     static func table(_ header: [String], _ rows: [[String]]) {
+        let rows = rows.map { $0.map { Validation.escapingControls($0) } }
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }

@@ -318,8 +318,11 @@ private struct Fuzz {
         #expect(s.brokerAllows(username: "m1", clientId: "c", topic: "factory/m1/cmd", access: .read))
         #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/m2/cmd", access: .read))
         #expect(!s.brokerAllows(username: "m1", clientId: "c", topic: "factory/%u/cmd", access: .read))
-        #expect(s.brokerAllows(username: "m1", clientId: "dev-7", topic: "devices/dev-7/state", access: .write))
-        #expect(!s.brokerAllows(username: "m1", clientId: "dev-8", topic: "devices/dev-7/state", access: .write))
+        #expect(s.brokerAllows(username: "m1", clientId: "m1-7", topic: "devices/m1-7/state", access: .write))
+        #expect(!s.brokerAllows(username: "m1", clientId: "m1-8", topic: "devices/m1-7/state", access: .write))
+        // %c stands only for a client id of the user's own (one that begins with "m1" + separator).
+        #expect(!s.brokerAllows(username: "m1", clientId: "dev-7", topic: "devices/dev-7/state", access: .write))
+        #expect(!s.brokerAllows(username: "view", clientId: "m1-7", topic: "devices/m1-7/state", access: .write))
         // A client id that is not exactly one level never matches %c.
         #expect(!s.brokerAllows(username: "m1", clientId: "", topic: "devices//state", access: .write))
         #expect(!s.brokerAllows(username: "m1", clientId: "a/b", topic: "devices/a/b/state", access: .write))
@@ -590,8 +593,8 @@ private struct Fuzz {
     /// runs the byte API the way the broker does, with buffers that are not Strings).
     @Test func millionChecksOnPreparedBuffers() {
         let s = plant
-        let parts: [[UInt8]] = [Array("m1".utf8), Array("dev-7".utf8), Array("factory/m1/telemetry/temp".utf8),
-                                Array("devices/dev-7/state".utf8), Array("factory/+/cmd".utf8)]
+        let parts: [[UInt8]] = [Array("m1".utf8), Array("m1-7".utf8), Array("factory/m1/telemetry/temp".utf8),
+                                Array("devices/m1-7/state".utf8), Array("factory/+/cmd".utf8)]
         let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: parts.reduce(0) { $0 + $1.count })
         defer { storage.deallocate() }
         var offset = 0

@@ -135,6 +135,16 @@ final class LogLines: Sendable {
         #expect(line.contains("address has 4 checks queued"))
     }
 
+    @Test func aClientIdOfAnotherUserIsRefusedWithoutHashing() throws {
+        let f = try Fixture()
+        #expect(f.core.authenticate(username: "dash", password: "dash-pass", clientId: "sensor-1-main", address: "10.0.0.5") == .deny)
+        #expect(f.core.authenticate(username: "dash", password: "dash-pass", clientId: "sensor-1", address: "10.0.0.5") == .deny)
+        #expect(f.log.matching(.debug, "dash may not use client id sensor-1-main: it belongs to user sensor-1").count == 1)
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "sensor-1-main", address: "10.0.0.5") == .allow)
+        #expect(f.core.authenticate(username: "dash", password: "dash-pass", clientId: "dash-2", address: "10.0.0.5") == .allow)
+        #expect(f.core.authenticate(username: "dash", password: "dash-pass", clientId: "mosq-xyz", address: "10.0.0.5") == .allow)
+    }
+
     @Test func registryOffRecordsNothing() throws {
         let f = try Fixture(options: { $0.registryEnabled = false }, prepare: { try $0.unlockRegistry(seconds: 600) })
         #expect(!f.login("new-device", "device-pass"))

@@ -203,10 +203,23 @@ extension PasswordHashTests {
         #expect(parseError("$2b$10$abcdefghijklmnopqrstuv") == .unsupportedAlgorithm("$2b$"))
         #expect(parseError("$S3cret-Passw0rd!$x") == .unsupportedAlgorithm("unknown"))
         #expect(parseError("$7$0$\(salt)$\(hash)") == .iterationsOutOfRange(0))
-        #expect(parseError("$7$10000001$\(salt)$\(hash)") == .iterationsOutOfRange(10_000_001))
+        #expect(parseError("$7$20001$\(salt)$\(hash)") == .iterationsOutOfRange(20_001))
+        #expect(parseError("$7$10000000$\(salt)$\(hash)") == .iterationsOutOfRange(10_000_000))
         #expect(parseError("$7$99999999999999999999999$\(salt)$\(hash)") == .iterationsOutOfRange(Int.max))
-        #expect((try? PasswordHash(parsing: "$7$10000000$\(salt)$\(hash)")) != nil)
+        #expect((try? PasswordHash(parsing: "$7$20000$\(salt)$\(hash)")) != nil)
         #expect((try? PasswordHash(parsing: "$7$1$\(salt)$\(hash)")) != nil)
+    }
+
+    /// One CONNECT naming a user makes the broker verify that user's hash: its cost has a ceiling.
+    @Test func costlyHashesAreRefused() {
+        let salt64 = Base64.encode([UInt8](repeating: 7, count: 64))
+        let hash64 = Base64.encode([UInt8](repeating: 9, count: 64))
+        #expect((try? PasswordHash(parsing: "$7$101$\(salt64)$\(hash64)")) != nil)
+        let longSalt = Base64.encode([UInt8](repeating: 7, count: 65))
+        let longHash = Base64.encode([UInt8](repeating: 9, count: 65))
+        #expect(isMalformed(parseError("$7$101$\(longSalt)$\(hash64)")))
+        #expect(isMalformed(parseError("$7$101$\(salt64)$\(longHash)")))
+        #expect(parseError("$7$20001$\(salt64)$\(hash64)")?.description == "password hash iteration count 20001 outside 1...20000")
     }
 
     @Test func errorDescriptionsNeverEchoTheInput() {

@@ -14,7 +14,7 @@ class ConnectRefused(Exception):
 
 
 class Client:
-    def __init__(self, port, username, password, client_id=None, timeout=5.0, source=""):
+    def __init__(self, port, username, password, client_id=None, timeout=5.0, source="", clean_session=True):
         self.client_id = client_id or f"t-{uuid.uuid4().hex[:12]}"
         self.messages = queue.Queue()
         self.connected = threading.Event()
@@ -23,7 +23,7 @@ class Client:
         self._subacks = {}
         self._suback_event = threading.Condition()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                             protocol=mqtt.MQTTv311, reconnect_on_failure=False)
+                             protocol=mqtt.MQTTv311, reconnect_on_failure=False, clean_session=clean_session)
         self.c.username_pw_set(username, password)
         self.c.on_connect = self._on_connect
         self.c.on_disconnect = self._on_disconnect

@@ -1,5 +1,7 @@
-"""Issue 4: the plugin inside a real Mosquitto — authentication, ACL, live changes, kicks,
+"""The plugin inside a real Mosquitto — authentication, ACL, live changes, kicks,
 fail-closed behaviour and the publish prefix, all seen from real MQTT clients."""
+import base64
+import hashlib
 import os
 import shutil
 import signal
@@ -11,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import broker_user
-from mqtt_client import Client, ConnectRefused, connect_result
+from mqtt_client import Client, ConnectRefused, connect_result, connect_retrying
 
 PW = {"monitor": "monitor-pw", "dev1": "dev1-secret", "idle": "idle-secret", "site-dev": "site-secret"}
 
@@ -332,3 +334,65 @@ def test_sighup_reloads_without_a_false_error(policy, broker):
     assert "reload: login cache and back-offs cleared" in log
     assert "is required" not in log and "keeping the previous options" not in log
     assert connect_result(broker.port, "dev1", PW["dev1"])
+
+
+def test_a_client_id_that_begins_with_a_username_cannot_be_borrowed(cli, broker):
+    """alice's persistent session `alice-phone` holds a queued QoS 1 message: bob may not connect
+    with her client id (he would take her session and her messages), and `%c` grants him nothing."""
+    cli("role", "add", "device")
+    cli("role", "grant", "device", "devices/%c/#", "--op", "readWrite")
+    cli("role", "add", "ops")
+    cli("role", "grant", "ops", "#", "--op", "readWrite")
+    cli("user", "add", "alice", "--password", "alice-pass", "--role", "device")
+    cli("user", "add", "bob", "--password", "bob-pass", "--role", "device")
+    cli("user", "add", "operator", "--password", "operator-pass", "--role", "ops")
+    time.sleep(1.0)
+    alice = Client(broker.port, "alice", "alice-pass", client_id="alice-phone", clean_session=False)
+    assert alice.subscribe("devices/alice-phone/cmd", qos=1)
+    alice.close()
+    operator = Client(broker.port, "operator", "operator-pass")
+    operator.publish("devices/alice-phone/cmd", "queued-1", qos=1)
+
+    with pytest.raises(ConnectRefused):
+        Client(broker.port, "bob", "bob-pass", client_id="alice-phone", clean_session=False)
+    assert "bob may not use client id alice-phone: it belongs to user alice" in broker.log_text()
+
+    # With his own id bob's %c is his own; with an id that belongs to no user, %c grants nothing.
+    assert operator.subscribe("devices/#")
+    for client_id in ("bob-1", "sensor-9"):
+        bob = Client(broker.port, "bob", "bob-pass", client_id=client_id)
+        bob.publish(f"devices/{client_id}/state", "from-bob", qos=1)
+        bob.publish("devices/alice-phone/cmd", "forged", qos=1)
+        bob.close()
+    got = operator.received(wait=1.0)
+    assert ("devices/bob-1/state", "from-bob") in got
+    assert ("devices/sensor-9/state", "from-bob") not in got
+    assert ("devices/alice-phone/cmd", "forged") not in got
+
+    alice = Client(broker.port, "alice", "alice-pass", client_id="alice-phone", clean_session=False)
+    alice.expect("devices/alice-phone/cmd", "queued-1")
+    alice.close()
+    operator.close()
+
+
+def pbkdf2_hash(password, iterations, salt=b"costly-salt-16b!"):
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, 64)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def test_a_stored_hash_over_the_cost_ceiling_cannot_log_in(policy, broker_factory):
+    # Written past the CLI (an older version accepted any cost): one CONNECT naming this user would
+    # make the broker run a million PBKDF2 iterations on its only thread.
+    with sqlite3.connect(policy.db) as db:
+        db.execute("UPDATE users SET password_hash = ? WHERE username = 'dev1'", (pbkdf2_hash(PW["dev1"], 1_000_000),))
+        db.execute("UPDATE users SET password_hash = ? WHERE username = 'idle'", (pbkdf2_hash(PW["idle"], 20_000),))
+    broker = broker_factory(policy.db)
+    # A client reconnects when closed without a CONNACK (a busy broker verifies beside its thread).
+    assert connect_retrying(broker.port, "dev1", PW["dev1"], "dev1")[0] == 5  # not authorized
+    assert connect_retrying(broker.port, "idle", PW["idle"], "idle")[0] == 0  # at the ceiling: still usable
+    log = broker.log_text()
+    assert ("1 user cannot log in: their password hash is malformed or costs more than 20000 iterations (dev1); "
+            "set a new password with cwauth user passwd") in log
+    policy("user", "passwd", "dev1", "--password", "dev1-new-secret")
+    time.sleep(1.0)  # the broker picks the change up on its next probe
+    assert connect_retrying(broker.port, "dev1", "dev1-new-secret", "dev1")[0] == 0

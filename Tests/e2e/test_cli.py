@@ -1,4 +1,4 @@
-"""Issue 3: the built `cwauth` binary as an operator and a script use it — exit codes, the lines it
+"""The built `cwauth` binary as an operator and a script use it — exit codes, the lines it
 prints, and a database that an error never touches. No broker needed."""
 import base64
 import hashlib
@@ -155,6 +155,17 @@ def test_check_is_the_brokers_decision_with_prefix_and_shared_subscriptions(exam
     assert example.run("check", "worker-1", "$share/g1/other/#", "--op", "read").returncode == 3
 
 
+def test_control_characters_stored_by_older_versions_are_printed_spelled_out(cli):
+    cli("role", "add", "legacy")
+    with sqlite3.connect(cli.db) as db:
+        db.execute("INSERT INTO permissions(role_id, resource, operation, context) "
+                   "SELECT id, ?, 'read', 'mqtt' FROM roles WHERE name = 'legacy'", ("plant/\x1b[2J\x07/x",))
+    shown = cli("role", "show", "legacy")
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "plant/\\u{1b}[2J\\u{7}/x" in shown.stdout
+    assert json.loads(cli("role", "show", "legacy", "--json").stdout)["permissions"][0]["resource"] == "plant/\x1b[2J\x07/x"
+
+
 def test_grant_adds_up_and_revoke_op_takes_one_part_away(cli):
     cli("role", "add", "ops")
     assert cli("role", "grant", "ops", "plant/#", "--op", "read").stdout == "granted read on plant/# to role ops\n"
@@ -170,8 +181,16 @@ def test_grant_adds_up_and_revoke_op_takes_one_part_away(cli):
 
 def test_check_client_id_subscribe_filters_and_disabled_users(example):
     example("role", "grant", "sensor-writer", "gw/%c/#", "--op", "write")
-    assert example.run("check", "sensor-17", "gw/cid-1/x", "--op", "write", "--client-id", "cid-1").returncode == 0
-    assert example.run("check", "sensor-17", "gw/cid-1/x", "--op", "write", "--client-id", "cid-2").returncode == 3
+    assert example.run("check", "sensor-17", "gw/sensor-17-a/x", "--op", "write", "--client-id", "sensor-17-a").returncode == 0
+    assert example.run("check", "sensor-17", "gw/sensor-17-a/x", "--op", "write", "--client-id", "sensor-17-b").returncode == 3
+    # %c stands only for the user's own client ids: the username, or it followed by - _ . : / @ and more.
+    foreign = example.run("check", "sensor-17", "gw/cid-1/x", "--op", "write", "--client-id", "cid-1")
+    assert foreign.returncode == 3 and "client id cid-1 is not sensor-17's own, so %c matches nothing" in foreign.stdout
+    example("user", "add", "sensor", "--password", "sensor-pass")
+    # The longest username owns a client id: sensor-17-a is sensor-17's, not sensor's.
+    taken = example.run("check", "sensor", "gw/sensor-17-a/x", "--op", "write", "--client-id", "sensor-17-a")
+    assert taken.returncode == 3 and taken.stdout == ("denied: sensor may not write gw/sensor-17-a/x (client id sensor-17-a "
+                                                      "belongs to user sensor-17: the broker refuses sensor's connection)\n")
     # A SUBSCRIBE filter must be covered as a whole: devices/+/cmd reaches other users' commands.
     sub = example.run("check", "sensor-17", "devices/+/cmd", "--op", "read")
     assert sub.returncode == 3 and sub.stdout.startswith("denied: sensor-17 may not subscribe devices/+/cmd")
@@ -361,6 +380,13 @@ MALFORMED = [
     ("both.yaml", 'users:\n  - username: u1234\n    password: "abcdefg"\n    passwordHash: "$7$101$YWJj$ZGVm"\n',
      ["users[0]", "password", "passwordHash", "not both"]),
     ("badhash.yaml", 'users:\n  - username: u1234\n    passwordHash: "plain"\n', ["users[0]", "passwordHash"]),
+    ("costlyhash.yaml", 'users:\n  - username: u1234\n    passwordHash: "$7$10000000$YWFhYWFhYWFhYWFh$YQ=="\n',
+     ["users[0]", "passwordHash", "iteration count 10000000 outside 1...20000"]),
+    ("nulpass.yaml", 'users:\n  - username: u1234\n    password: "alice-pass\\0junk"\n', ["users[0]", "may not contain NUL"]),
+    ("substitution.yaml", 'roles:\n  - name: r\n    permissions: [ { resource: "a%u/b", operation: read } ]\n',
+     ["roles[0].permissions[0]", "%u and %c stand only for a whole level"]),
+    ("control.json", '{"roles": [{"name": "r", "permissions": [{"resource": "a/\\u001b[31m", "operation": "read"}]}]}',
+     ["roles[0].permissions[0]", "control characters (U+001B)"]),
     ("nopass.yaml", "users:\n  - username: u1234\n", ["users[0]", "u1234", "password"]),
     ("shortpass.yaml", "users:\n  - username: u1234\n    password: abc\n", ["users[0]", "password"]),
     ("badname.yaml", "users:\n  - username: a/b/c\n    password: abcdef\n", ["users[0]", '"a/b/c"']),
@@ -494,6 +520,15 @@ BAD_VALUES = [  # rejected by cwauth's own rules: exit 1
     (["role", "add", "bad role"], 'invalid role name "bad role"'),
     (["role", "grant", "sensor-writer", "a/#/b", "--op", "read"], '"a/#/b"'),
     (["role", "grant", "sensor-writer", "a+/b", "--op", "write"], '"a+/b"'),
+    # %u and %c stand only for a whole level; inside one they would be stored as literal text.
+    (["role", "grant", "sensor-writer", "a%u/b", "--op", "write"], 'invalid permission resource "a%u/b": %u and %c stand only for a whole level'),
+    (["role", "grant", "sensor-writer", "gw/%c-x", "--op", "write"], '"gw/%c-x"'),
+    (["role", "grant", "sensor-writer", "a/\x1b[2Jb", "--op", "read"], "control characters (U+001B)"),
+    (["user", "set-prefix", "sensor-17", "site\x07/"], "control characters (U+0007)"),
+    # One CONNECT naming a user costs one verification of that user's hash: its cost has a ceiling.
+    (["user", "add", "u1234", "--password-hash", "$7$10000000$YWFhYWFhYWFhYWFh$" + "YQ==" * 1], "iteration count 10000000 outside 1...20000"),
+    (["user", "add", "u1234", "--password-hash", "$7$101$" + base64.b64encode(b"s" * 65).decode() + "$YQ=="], "salt longer than 64 bytes"),
+    (["user", "add", "u1234", "--password-hash", "$7$101$YWFh$" + base64.b64encode(b"h" * 128).decode()], "hash longer than 64 bytes"),
     (["registry", "unlock", "--minutes", "0"], "--minutes"),
     (["registry", "unlock", "--minutes", "61"], "--minutes"),
     (["registry", "unlock", "--seconds", "100000"], "60 minutes"),
@@ -696,6 +731,8 @@ def test_passwd_import_with_role_and_bad_lines(cli, workdir):
     assert_error(cli.run("passwd-import", bad_user), f"{bad_user}:1", '"a/b"')
     bad_hash = write(workdir / "bad-hash", "plc-e:plaintext\n")
     assert_error(cli.run("passwd-import", bad_hash), f"{bad_hash}:1")
+    costly = write(workdir / "costly", "plc-e:$7$10000000$YWFhYWFhYWFhYWFh$" + base64.b64encode(b"h" * 64).decode() + "\n")
+    assert_error(cli.run("passwd-import", costly), f"{costly}:1", "iteration count 10000000 outside 1...20000")
     assert_error(cli.run("passwd-import", pwfile.with_name("plc-d"), "--role", "plc"), "cannot read")
     assert_error(cli.run("passwd-import", write(workdir / "ok", pwfile.read_text().replace("plc-c", "plc-f")),
                          "--role", "ghost-role"), '"ghost-role"')

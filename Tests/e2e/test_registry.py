@@ -1,4 +1,4 @@
-"""Issue 5: the client registry's implicit flow through a real broker — unknown devices become
+"""The client registry's implicit flow through a real broker — unknown devices become
 pending while the window is open, `cwauth allow` lets them in with exactly the roles given."""
 import json
 import re
