@@ -58,16 +58,21 @@ enum Callbacks {
         return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
     }
 
-    /// Mosquitto 2.1 ticks a plugin only when it asks, through `next_s`/`next_ms`; in 2.0 the
-    /// slot of `next_ms` is `next_ns`, which 2.0 ignores (it ticks on every loop pass), so setting
-    /// it is harmless there.
+    /// Mosquitto 2.1 wakes its loop for a plugin only when the plugin asks, through `next_s` and
+    /// `next_ms`, and then skips the plugin's tick on any pass before that time; a pass woken
+    /// earlier by a client re-arms nothing, so the loop sleeps until its next keepalive check (up
+    /// to 5 s) and a disabled user stays connected that long. 2.1 adds the two fields separately
+    /// for the wake-up (`next_s * 1000 + next_ms`) but compares the seconds first for "due"
+    /// (`plugin_tick.c`): seconds in the past and milliseconds that make up the difference keep
+    /// every pass due, as in 2.0, and still wake the loop within the probe interval. In 2.0 the
+    /// slot of `next_ms` is `next_ns`, and 2.0 reads neither field.
     static let tick: BrokerCallback = { _, eventData, userdata in
         guard let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let plugin = PluginInstance.from(userdata)
         if let eventData {
             let event = eventData.assumingMemoryBound(to: mosquitto_evt_tick.self)
-            event.pointee.next_s = 0
-            event.pointee.next_ns = plugin.core.nextTickMs
+            event.pointee.next_s = -10
+            event.pointee.next_ns = 10_000 + plugin.core.nextTickMs
         }
         plugin.wills.loopPassed()
         for username in plugin.core.tick() {
