@@ -15,9 +15,108 @@ struct Admin: Sendable {
     let credential: Credential
     /// For a token or cookie: the stored hash when it was issued (Basic proves the current password).
     var passwordHashAtLogin: String? = nil
+    /// The caller's http permissions, read when the request was authorized.
+    var permissions: [Permission] = []
 
     /// The audit log's actor for this admin's changes.
     var auditActor: String { "http:\(username)" }
+}
+
+/// Who may hand out what. The path check (`ServerState.authorize`) says which routes a caller may call; a
+/// permission on a user's own path (`/api/users/%u/#`) is meant for self-service — their password, say —
+/// and must not let them give themselves more. So every change to who holds a role or what a role grants
+/// also passes the checks here, inside the write's transaction:
+///
+/// 1. The role's own resource: http write covering `/api/roles/NAME` (the name percent-encoded as in its
+///    URL) for every role whose holders or permissions change — assign, unassign, grant, revoke, role
+///    create or delete, a new user's roles, a registry allow's roles.
+/// 2. Admin status: a role that makes its holders admins (an http readWrite permission covering `/api/#`,
+///    as `Store.adminUsernames` counts them), before or after the change, is given, taken away, changed or
+///    removed only by an admin.
+/// 3. No more than one holds: a non-admin may hand out (assign, grant, create with) only http access their
+///    own http permissions cover.
+/// 4. Someone else's account (password, enabled, publish prefix, delete) is changed only by a caller whose
+///    http access covers that user's: a user manager cannot take over an admin by resetting a password.
+extension Admin {
+    /// The resource a role's changes need write on: its route's path.
+    static func roleResource(_ role: String) -> String {
+        "/api/roles/" + (role.addingPercentEncoding(withAllowedCharacters: unreserved) ?? role)
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// Holds an http readWrite permission covering the whole API.
+    var isAdmin: Bool { Self.makesAdmin(permissions, username: username) }
+
+    /// Whether these permissions (one role's, or a user's) give their holder admin status.
+    static func makesAdmin(_ permissions: [Permission], username: String) -> Bool {
+        guard let scope = try? TopicFilter(validating: Store.adminScope) else { return false }
+        return permissions.contains { permission in
+            permission.context == .http && permission.operation == .readWrite
+                && (try? TopicFilter(validating: permission.resource))?.covers(scope, username: username, clientId: "") == true
+        }
+    }
+
+    /// Whether the caller's own http permissions cover `permission` (for `holder`, who replaces its %u).
+    func holds(_ permission: Permission, for holder: String?) -> Bool {
+        if isAdmin { return true }
+        guard permission.context == .http, var wanted = try? TopicFilter(validating: permission.resource) else { return true }
+        if let holder {
+            // A %u that cannot stand as a level matches nothing: nothing handed out.
+            guard let substituted = wanted.substituted(username: holder, clientId: "") else { return true }
+            wanted = substituted
+        }
+        return permissions.contains { own in
+            own.context == .http && own.operation.adding(permission.operation) == own.operation
+                && (try? TopicFilter(validating: own.resource))?.covers(wanted, username: username, clientId: "") == true
+        }
+    }
+
+    /// What a change does to a role.
+    enum RoleChange {
+        /// Assign, or a new user's or registered device's roles: the role's permissions go to this user.
+        case give(to: String)
+        /// Unassign, revoke, remove the role: access is only taken away.
+        case take
+        /// Grant, or create the role with these permissions: every holder gets them.
+        case grant([Permission])
+    }
+
+    /// The one check behind every change to who holds a role or what it grants (rules 1–3 above); call it
+    /// in the write's transaction, before the change.
+    func requireWrite(onRoles roles: [String], _ change: RoleChange, in store: Store) throws {
+        for role in roles {
+            let resource = Self.roleResource(role)
+            guard HTTPAccess.allows(permissions, path: resource, method: .put, username: username) else {
+                throw APIError(.forbidden, "user \"\(Validation.printable(username))\" may not change role \"\(Validation.printable(role))\" (who holds it or what it grants): needs an http write permission covering \(Validation.printable(resource, limit: 300))")
+            }
+            if isAdmin { continue }
+            let current = try store.role(named: role)?.permissions ?? []
+            let holder: String?
+            let after: [Permission]
+            let handedOut: [Permission]
+            switch change {
+            case let .give(to: user): (holder, after, handedOut) = (user, current, current)
+            case .take: (holder, after, handedOut) = (nil, current, [])
+            case let .grant(added): (holder, after, handedOut) = (nil, current + added, added)
+            }
+            if Self.makesAdmin(after, username: holder ?? "") {
+                throw APIError(.forbidden, "role \"\(Validation.printable(role))\" makes its holders admins (http \(Store.adminScope) readWrite): only an admin may give it, take it away or change it")
+            }
+            if let missing = handedOut.first(where: { !holds($0, for: holder) }) {
+                throw APIError(.forbidden, "user \"\(Validation.printable(username))\" may not hand out http access it does not hold: \(Validation.printable(missing.resource, limit: 300)) \(missing.operation.rawValue) (role \"\(Validation.printable(role))\")")
+            }
+        }
+    }
+
+    /// Rule 4 above: changing another user's account needs at least that user's http access.
+    func requireWrite(onAccountOf target: String, in store: Store) throws {
+        guard target != username, !isAdmin, let user = try store.user(named: target) else { return }
+        let theirs = try ServerState.httpPermissions(of: user, in: store)
+        if let missing = theirs.first(where: { !holds($0, for: target) }) {
+            throw APIError(.forbidden, "user \"\(Validation.printable(username))\" may not change user \"\(Validation.printable(target))\", who has http access it does not hold: \(Validation.printable(missing.resource, limit: 300)) \(missing.operation.rawValue)")
+        }
+    }
 }
 
 /// What an http permission lets a user do with an API path: GET/HEAD need read, anything else write.
@@ -68,7 +167,9 @@ extension ServerState {
             let needed = HTTPAccess.access(for: request.method).rawValue
             throw APIError(.forbidden, "user \"\(Validation.printable(username))\" may not \(request.method.rawValue) \(Validation.printable(path)): needs an http \(needed) permission covering it")
         }
-        return admin
+        var authorized = admin
+        authorized.permissions = permissions
+        return authorized
     }
 
     /// Basic or Bearer from the Authorization header, else the session cookie (with CSRF for writes).

@@ -40,6 +40,14 @@ struct Call: Sendable {
     /// Set for admin routes.
     let admin: Admin?
 
+    /// The authorized caller of an admin route.
+    var caller: Admin {
+        get throws {
+            guard let admin else { throw APIError.unauthorized() }
+            return admin
+        }
+    }
+
     /// The audit log's actor for changes made by this call.
     var actor: String { admin?.auditActor ?? StoreService.anonymousActor }
 

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "cwauth REST API",
         "version": "1",
-        "description": "Users, roles, topic permissions and the client registry of a Mosquitto broker with the cwauth plugin, over the same SQLite file as the `cwauth` CLI. Admin routes accept HTTP Basic, a bearer token from POST /api/auth/login, or the browser session cookie (then state-changing requests need the X-CSRF-Token header). The caller needs an http-context permission whose resource (a topic filter) matches the request path: GET/HEAD need read, other methods write. Errors are JSON objects {\"error\": \"message\"}; a 400 names the offending field. Times are ISO-8601 UTC."
+        "description": "Users, roles, topic permissions and the client registry of a Mosquitto broker with the cwauth plugin, over the same SQLite file as the `cwauth` CLI. Admin routes accept HTTP Basic, a bearer token from POST /api/auth/login, or the browser session cookie (then state-changing requests need the X-CSRF-Token header). The caller needs an http-context permission whose resource (a topic filter) matches the request path: GET/HEAD need read, other methods write. Request bodies are JSON (Content-Type application/json, else 415). Errors are JSON objects {\"error\": \"message\"}; a 400 names the offending field. Times are ISO-8601 UTC."
       },
       "servers": [
         {
@@ -109,6 +109,9 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               },
               "429": {
                 "$ref": "#/components/responses/TooManyRequests"
@@ -230,6 +233,9 @@ enum OpenAPIDocument {
               },
               "409": {
                 "$ref": "#/components/responses/Conflict"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -356,6 +362,9 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -428,6 +437,9 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -491,6 +503,9 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -671,6 +686,9 @@ enum OpenAPIDocument {
               },
               "409": {
                 "$ref": "#/components/responses/Conflict"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -804,6 +822,9 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           },
@@ -942,6 +963,9 @@ enum OpenAPIDocument {
               },
               "403": {
                 "$ref": "#/components/responses/Forbidden"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -968,6 +992,9 @@ enum OpenAPIDocument {
               },
               "403": {
                 "$ref": "#/components/responses/Forbidden"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -1011,7 +1038,7 @@ enum OpenAPIDocument {
                       "confirmPrivileged": {
                         "type": "boolean",
                         "default": false,
-                        "description": "Required (true) to grant a privileged role: one with any http permission, or with a catch-all permission (a resource made only of wildcards and ending in #: #, +/#, +/+/#, \u2026). Without it such a grant is refused with 409."
+                        "description": "Required (true) to grant a privileged role: one with any http permission, or with a catch-all permission (a resource made only of wildcards and ending in #: #, +/#, +/+/#, …). Without it such a grant is refused with 409."
                       }
                     }
                   }
@@ -1050,6 +1077,9 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             },
             "description": "Creates the user with the recorded password hash and exactly the roles listed. Granting a privileged role to a self-registered device needs \"confirmPrivileged\": true."
@@ -1104,6 +1134,9 @@ enum OpenAPIDocument {
               },
               "404": {
                 "$ref": "#/components/responses/NotFound"
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               }
             }
           }
@@ -1183,6 +1216,9 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "415": {
+                "$ref": "#/components/responses/UnsupportedMediaType"
               },
               "423": {
                 "description": "The registration window is locked.",
@@ -1305,7 +1341,17 @@ enum OpenAPIDocument {
         },
         "responses": {
           "BadRequest": {
-            "description": "Invalid input; the message names the field.",
+            "description": "Invalid input; the message names the field. Bodies are strict JSON: a key twice in one object (at any depth) or nesting deeper than 64 levels is refused, naming the key or where.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "UnsupportedMediaType": {
+            "description": "The request has a body that is not declared as JSON: send it with Content-Type application/json (charset=utf-8 allowed).",
             "content": {
               "application/json": {
                 "schema": {
@@ -1325,7 +1371,7 @@ enum OpenAPIDocument {
             }
           },
           "Forbidden": {
-            "description": "Missing http permission for this path, or missing/invalid CSRF token with a session cookie.",
+            "description": "Missing http permission for this path, or missing/invalid CSRF token with a session cookie. Changing who holds a role or what it grants also needs http write on the role's own resource /api/roles/{role}; only an admin gives, takes away or changes a role that makes its holders admins; a non-admin hands out only http access it holds itself and changes no account with more http access than its own. The message names what is missing.",
             "content": {
               "application/json": {
                 "schema": {

@@ -40,11 +40,13 @@ enum RegistryRoutes {
         try Check.roleNames(roles, field: "roles")
         let force = try body.bool("force") ?? false
         let confirmPrivileged = try body.bool("confirmPrivileged") ?? false
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
             guard try store.pendingRequest(username) != nil else {
                 throw APIError(.notFound, "no pending registration named \"\(Validation.printable(username))\"")
             }
             try RoleRoutes.requireRoles(roles, field: "roles", in: store)
+            try caller.requireWrite(onRoles: roles, .give(to: username), in: store)
             if !confirmPrivileged {
                 let privileged = try roles.filter { try store.role(named: $0).map(Privilege.isPrivileged) ?? false }
                 if !privileged.isEmpty {

@@ -1,4 +1,5 @@
 import AuthCore
+import Foundation
 import Hummingbird
 
 /// A request's JSON object, read strictly: unknown fields and wrong types are 400s that name the field,
@@ -18,14 +19,41 @@ struct JSONBody {
             throw APIError(.contentTooLarge, "request body larger than \(maxBytes) bytes")
         }
         let bytes = Array(buffer.readableBytesView)
+        if bytes.isEmpty { return JSONBody(members: [:]) }
+        try checkContentType(request.headers[.contentType])
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return JSONBody(members: [:])
         }
         return try parse(bytes, allowed: allowed)
     }
 
+    /// A body must say it is JSON: `application/json`, optionally with `charset=utf-8` (JSON is UTF-8).
+    /// Anything else is 415, so a form post or a proxy's rewrite is never read as if it were JSON.
+    static func checkContentType(_ header: String?) throws {
+        guard let header else {
+            throw APIError(.unsupportedMediaType, "request body without a Content-Type: send it as application/json")
+        }
+        let parts = header.split(separator: ";", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts[0].lowercased() == "application/json" else {
+            throw APIError(.unsupportedMediaType, "Content-Type \"\(Validation.printable(header, limit: 100))\" is not supported: send the body as application/json")
+        }
+        for parameter in parts.dropFirst() where !parameter.isEmpty {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let value = pair.count == 2 ? pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased() : ""
+            guard pair[0].lowercased() == "charset", value == "utf-8" || value == "utf8" else {
+                throw APIError(.unsupportedMediaType, "Content-Type \"\(Validation.printable(header, limit: 100))\" is not supported: application/json takes only charset=utf-8")
+            }
+        }
+    }
+
     static func parse(_ bytes: [UInt8], allowed: Set<String>) throws -> JSONBody {
-        guard let value = JSONValue.parse(bytes) else { throw APIError(.badRequest, "body: not valid JSON") }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parseStrict(bytes)
+        } catch {
+            throw APIError(.badRequest, "body: \(error.description)")
+        }
         guard case let .object(pairs) = value else {
             throw APIError(.badRequest, "body: must be a JSON object, not \(value.typeName)")
         }

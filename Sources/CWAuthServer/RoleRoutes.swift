@@ -26,7 +26,9 @@ enum RoleRoutes {
         let permissions = try (body.objects("permissions") ?? []).enumerated().map { index, item in
             try permission(item, field: "permissions[\(index)]")
         }
+        let caller = try call.caller
         let role = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [name], .grant(permissions), in: store)
             // One transaction: a role never exists half-granted.
             try store.transaction { () throws(StoreError) in
                 try store.addRole(name)
@@ -45,7 +47,11 @@ enum RoleRoutes {
 
     static func remove(_ state: ServerState, _ call: Call) async throws -> Response {
         let name = try call.parameter("name")
-        try await state.store.write(as: call.actor) { try $0.removeRole(name) }
+        let caller = try call.caller
+        try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [name], .take, in: store)
+            try store.removeRole(name)
+        }
         return JSONResponse.noContent()
     }
 
@@ -53,7 +59,9 @@ enum RoleRoutes {
         let name = try call.parameter("name")
         let body = try await call.body(allowed: permissionFields)
         let permission = try permission(body, field: nil)
+        let caller = try call.caller
         let role = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [name], .grant([permission]), in: store)
             try store.grant(name, permission)
             return try store.requireRole(name)
         }
@@ -70,7 +78,9 @@ enum RoleRoutes {
             guard let op = Operation(rawValue: text) else { throw APIError.badField("operation", "must be read, write or readWrite") }
             return op
         }
+        let caller = try call.caller
         let role = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [name], .take, in: store)
             try store.revoke(name, resource: resource, context: context, operation: operation)
             return try store.requireRole(name)
         }

@@ -32,8 +32,10 @@ enum UserRoutes {
         let prefix = try body.string("publishPrefix")
         if let prefix { try Check.publishPrefix(prefix) }
         let hash = PasswordHash.make(password: password).encoded
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
             try RoleRoutes.requireRoles(roles, field: "roles", in: store)
+            try caller.requireWrite(onRoles: roles, .give(to: username), in: store)
             try store.addUser(User(username: username, passwordHash: hash, enabled: enabled, roles: roles,
                                    publishPrefix: prefix, origin: .manual))
             return try store.requireUser(username)
@@ -49,7 +51,11 @@ enum UserRoutes {
 
     static func remove(_ state: ServerState, _ call: Call) async throws -> Response {
         let name = try call.parameter("name")
-        try await state.store.write(as: call.actor) { try $0.removeUser(name) }
+        let caller = try call.caller
+        try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onAccountOf: name, in: store)
+            try store.removeUser(name)
+        }
         await state.sessions.revokeAll(of: name)
         return JSONResponse.noContent()
     }
@@ -60,7 +66,11 @@ enum UserRoutes {
         let password = try body.requiredString("password")
         try Check.password(password)
         let hash = PasswordHash.make(password: password).encoded
-        try await state.store.write(as: call.actor) { try $0.setPassword(name, hash: hash) }
+        let caller = try call.caller
+        try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onAccountOf: name, in: store)
+            try store.setPassword(name, hash: hash)
+        }
         return JSONResponse.noContent()
     }
 
@@ -68,7 +78,9 @@ enum UserRoutes {
         let name = try call.parameter("name")
         let body = try await call.body(allowed: ["enabled"])
         guard let enabled = try body.bool("enabled") else { throw APIError.badField("enabled", "is required") }
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onAccountOf: name, in: store)
             try store.setEnabled(name, enabled)
             return try store.requireUser(name)
         }
@@ -84,7 +96,9 @@ enum UserRoutes {
         }
         let prefix = try body.string("publishPrefix")
         if let prefix { try Check.publishPrefix(prefix) }
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onAccountOf: name, in: store)
             try store.setPublishPrefix(name, prefix)
             return try store.requireUser(name)
         }
@@ -94,7 +108,9 @@ enum UserRoutes {
     static func assign(_ state: ServerState, _ call: Call) async throws -> Response {
         let name = try call.parameter("name")
         let role = try call.parameter("role")
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [role], .give(to: name), in: store)
             try store.assign(name, role: role)
             return try store.requireUser(name)
         }
@@ -104,7 +120,9 @@ enum UserRoutes {
     static func unassign(_ state: ServerState, _ call: Call) async throws -> Response {
         let name = try call.parameter("name")
         let role = try call.parameter("role")
+        let caller = try call.caller
         let user = try await state.store.write(as: call.actor) { store in
+            try caller.requireWrite(onRoles: [role], .take, in: store)
             let user = try store.requireUser(name)
             _ = try store.requireRole(role)
             guard user.roles.contains(role) else {

@@ -116,7 +116,7 @@ extension TestClientProtocol {
               headers extra: HTTPFields = [:]) async throws -> Reply {
         var headers = credentials?.headers ?? [:]
         headers.append(contentsOf: extra)
-        if json != nil { headers[.contentType] = "application/json" }
+        if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers,
                                  body: json.map { ByteBuffer(string: $0) }) { response in
             Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))

@@ -239,9 +239,10 @@ class Server(Daemon):
         self.url = f"{base}:{self.port}"
         return self
 
-    def request(self, method, path, body=None, auth=None, headers=None, timeout=10):
-        """One HTTP request; `auth` is (user, password) for Basic or a string bearer token. Never raises on 4xx/5xx."""
-        data = None if body is None else json.dumps(body).encode()
+    def request(self, method, path, body=None, auth=None, headers=None, timeout=10, raw=None):
+        """One HTTP request; `auth` is (user, password) for Basic or a string bearer token; `raw` (bytes) is sent
+        as the body instead of `body` as JSON. Never raises on 4xx/5xx."""
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")

@@ -133,3 +133,92 @@ def test_init_admin_reads_the_password_from_stdin(cli):
     assert empty.returncode == 1 and "no password on stdin" in empty.stderr
     short = cli.run("init", "--admin", "ops3", input="abc\n")
     assert short.returncode == 1 and "at least 5 characters" in short.stderr
+
+
+SELFY = ("selfy", "selfy-pw-1")
+KEEPER = ("keeper", "keeper-pw-1")
+
+
+@pytest.fixture
+def self_service(cli, serve):
+    """`selfy` may do anything on its own path (/api/users/%u/#); `keeper` may hand out role `press` only."""
+    cli("role", "add", "self-service")
+    cli("role", "grant", "self-service", "/api/users/%u/#", "--op", "readWrite", "--context", "http")
+    cli("role", "add", "press")
+    cli("role", "grant", "press", "presses/%u/#", "--op", "write")
+    cli("role", "add", "press-keeper")
+    cli("role", "grant", "press-keeper", "/api/users/+/roles/press", "--op", "write", "--context", "http")
+    cli("role", "grant", "press-keeper", "/api/roles/press/#", "--op", "write", "--context", "http")
+    cli("user", "add", SELFY[0], "--password", SELFY[1], "--role", "self-service")
+    cli("user", "add", KEEPER[0], "--password", KEEPER[1], "--role", "press-keeper")
+    return serve, cli
+
+
+def test_self_service_cannot_escalate(self_service):
+    serve, cli = self_service
+    for role in ("admin", "press"):
+        reply = serve.request("PUT", f"/api/users/selfy/roles/{role}", auth=SELFY)
+        assert reply.status == 403, reply
+        assert f"needs an http write permission covering /api/roles/{role}" in reply.json["error"], reply
+    grant = serve.request("POST", "/api/roles/self-service/permissions",
+                          {"resource": "/api/#", "operation": "readWrite", "context": "http"}, auth=SELFY)
+    assert grant.status == 403, grant
+    made = serve.request("POST", "/api/roles", {"name": "mine", "permissions": [
+        {"resource": "/api/#", "operation": "readWrite", "context": "http"}]}, auth=SELFY)
+    assert made.status == 403, made
+    user = json.loads(cli("user", "show", "selfy", "--json").stdout)["user"]
+    assert user["roles"] == ["self-service"]
+    role = json.loads(cli("role", "show", "self-service", "--json").stdout)
+    assert role["permissions"] == [{"resource": "/api/users/%u/#", "operation": "readWrite", "context": "http"}]
+    assert "mine" not in cli("role", "list").stdout
+
+    # Self-service still works: its own password.
+    changed = serve.request("PUT", "/api/users/selfy/password", {"password": "selfy-pw-2"}, auth=SELFY)
+    assert changed.status == 204, changed
+    assert serve.request("GET", "/api/users/selfy", auth=("selfy", "selfy-pw-2")).status == 200
+
+
+def test_write_on_a_roles_resource_hands_out_that_role(self_service):
+    serve, cli = self_service
+    assigned = serve.request("PUT", "/api/users/selfy/roles/press", auth=KEEPER)
+    assert assigned.status == 200 and assigned.json["roles"] == ["press", "self-service"], assigned
+    assert json.loads(cli("user", "show", "selfy", "--json").stdout)["user"]["roles"] == ["press", "self-service"]
+    assert serve.request("DELETE", "/api/users/selfy/roles/press", auth=KEEPER).status == 200
+    # Its own role's resource is not the admin role's; and an http grant is access it does not hold.
+    assert serve.request("PUT", "/api/users/keeper/roles/admin", auth=KEEPER).status == 403
+    http = serve.request("POST", "/api/roles/press/permissions",
+                         {"resource": "/api/users/#", "operation": "readWrite", "context": "http"}, auth=KEEPER)
+    assert http.status == 403 and "does not hold" in http.json["error"], http
+    mqtt = serve.request("POST", "/api/roles/press/permissions", {"resource": "presses/%u/status", "operation": "write"},
+                         auth=KEEPER)
+    assert mqtt.status == 200, mqtt
+
+
+def test_bodies_must_be_json(serve):
+    body = {"username": "typed-user", "password": "typed-pw-1"}
+    for content_type in ("application/x-www-form-urlencoded", "text/plain"):
+        reply = serve.request("POST", "/api/users", body, auth=serve.admin, headers={"Content-Type": content_type})
+        assert reply.status == 415, reply
+        assert "application/json" in reply.json["error"], reply
+    # curl -d without --json sends a form: 415 on the device's door too.
+    form = serve.request("POST", "/api/client-registry/register", raw=b'{"username":"dev-1","password":"dev-1-pw"}',
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status == 415, form
+    charset = serve.request("POST", "/api/users", body, auth=serve.admin,
+                            headers={"Content-Type": "application/json; charset=utf-8"})
+    assert charset.status == 201, charset
+
+    twice = serve.request("POST", "/api/users", auth=serve.admin,
+                          raw=b'{"username":"dup-user","password":"dup-pw-1","roles":[],"roles":["admin"]}',
+                          headers={"Content-Type": "application/json"})
+    assert twice.status == 400 and twice.json["error"] == 'body: duplicate key "roles"', twice
+    nested = serve.request("POST", "/api/roles", auth=serve.admin,
+                           raw=b'{"name":"dup","permissions":[{"resource":"a/#","operation":"read","operation":"write"}]}',
+                           headers={"Content-Type": "application/json"})
+    assert nested.status == 400 and nested.json["error"] == 'body: duplicate key "operation" in permissions[0]', nested
+    deep = serve.request("POST", "/api/users", auth=serve.admin,
+                         raw=b'{"username":"deep-user","password":"deep-pw-1","x":' + b"[" * 64 + b"]" * 64 + b"}",
+                         headers={"Content-Type": "application/json"})
+    assert deep.status == 400 and deep.json["error"].startswith("body: nested deeper than 64 levels"), deep
+    listed = serve.as_admin("GET", "/api/users").json
+    assert {u["username"] for u in listed} == {"admin", "typed-user"}
