@@ -1,4 +1,4 @@
-"""Issue 7: `cwauth serve` over real HTTP — the explicit registration flow (423 → 202 → 202 → allow via the
+"""`cwauth serve` over real HTTP — the explicit registration flow (423 → 202 → 202 → allow via the
 API → 201), then the same device connects to a real Mosquitto with the plugin and, once an admin gives it a
 role through the API, publishes."""
 import json

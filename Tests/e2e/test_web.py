@@ -1,4 +1,4 @@
-"""Issue 7: the admin web page in a real browser (headless Chromium driven by selenium), against a real
+"""The admin web page in a real browser (headless Chromium driven by selenium), against a real
 `cwauth serve` and a real Mosquitto with the plugin. The administrator signs in, unlocks the Client
 Registry, watches an unknown MQTT device appear without reloading, allows it, gives it a role under
 Users, and the device's publish then reaches a subscriber. Screenshots of each step go to artifacts/web/
