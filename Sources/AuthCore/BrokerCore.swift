@@ -14,6 +14,15 @@ public enum AuthAnswer: Equatable, Sendable {
     /// Not known yet: the password is being verified off the broker's thread. The connection is
     /// closed without an answer and the client's reconnect is answered from the cache.
     case comeBack
+    /// Not known yet, and the broker can wait (Mosquitto 2.1's delayed basic auth): the answer for
+    /// this client id comes from `takeLateAnswers()`.
+    case later
+}
+
+/// The answer to a login the broker was told to wait for.
+public struct LateAnswer: Equatable, Sendable {
+    public let clientId: String
+    public let allowed: Bool
 }
 
 /// What the broker asks about a topic. Mosquitto's MOSQ_ACL_* map onto these one to one.
@@ -71,12 +80,19 @@ public final class BrokerCore: Sendable {
         var verifyingPerAddress: [String: Int] = [:]
         /// Logins asked to come back while their password was verified elsewhere, by reason.
         var comeBack = ReasonTally(intervalNanos: 10_000_000_000)
+        /// With late answers: the client ids waiting for each verification, and answers ready.
+        var waiting: [VerificationKey: [String]] = [:]
+        var waitingCount = 0
+        var lateAnswers: [LateAnswer] = []
     }
 
     struct VerificationKey: Hashable {
         let username: String
         let digest: [UInt8]
     }
+
+    /// Logins the broker may be told to wait for at once; past it, clients are asked to come back.
+    static let maxWaiting = 4096
 
     /// Checks handed to the verifier at once from one address: one client cannot fill its queue.
     static let verificationsPerAddress = 4
@@ -105,8 +121,13 @@ public final class BrokerCore: Sendable {
 
     /// Opens the store and builds the first snapshot. Throws when the database is missing or not
     /// ours: the broker must refuse to start rather than run unprotected.
-    public init(options: PluginOptions, log: @escaping Logger) throws(StoreError) {
+    /// Whether the broker can hold a login until the plugin answers (Mosquitto 2.1's
+    /// MOSQ_ERR_AUTH_DELAYED); else a login past the hash budget is asked to come back.
+    public let answersLater: Bool
+
+    public init(options: PluginOptions, log: @escaping Logger, answersLater: Bool = false) throws(StoreError) {
         self.log = log
+        self.answersLater = answersLater
         self.nextTickMs = options.probeIntervalMs
         self.logDenials = Atomic(options.logDenials)
         self.explanations = Mutex(DenialBudget())
@@ -205,12 +226,29 @@ public final class BrokerCore: Sendable {
     }
 
     /// Over the broker thread's hashing budget (a cold reconnect storm): the verifier thread checks
-    /// the password while the client is asked to come back. Each check is queued once, and only a few
-    /// per address, so one client cannot keep the verifier from everyone else.
+    /// the password while the broker waits for the answer or the client is asked to come back. Each
+    /// check is queued once, and only a few per address, so one client cannot keep the verifier from
+    /// everyone else.
     private func verifyElsewhere(_ check: PasswordCheck, clientId: String) -> AuthAnswer {
         guard let verifier else { return .deny }
+        let key = VerificationKey(username: check.username, digest: check.digest)
+        let waits = answersLater && state.withLock { state -> Bool in
+            guard state.waitingCount < Self.maxWaiting,
+                  state.verifying.contains(key) || state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress,
+                  state.verifying.contains(key) || verifier.submit(check) else { return false }
+            if !state.verifying.contains(key) {
+                state.verifying.insert(key)
+                state.verifyingPerAddress[check.address, default: 0] += 1
+            }
+            state.waiting[key, default: []].append(clientId)
+            state.waitingCount += 1
+            return true
+        }
+        if waits {
+            log(.debug, "auth later: \(check.username) (client \(clientId)): password checked off the broker thread, the broker waits")
+            return .later
+        }
         let queued = state.withLock { state -> Bool in
-            let key = VerificationKey(username: check.username, digest: check.digest)
             if state.verifying.contains(key) {
                 state.comeBack.count("already being verified")
                 return true
@@ -240,10 +278,17 @@ public final class BrokerCore: Sendable {
         let backoffs = state.withLock { state -> [PasswordThrottle.BackoffStarted] in
             var started: [PasswordThrottle.BackoffStarted] = []
             for item in done {
-                state.verifying.remove(VerificationKey(username: item.check.username, digest: item.check.digest))
+                let key = VerificationKey(username: item.check.username, digest: item.check.digest)
+                state.verifying.remove(key)
                 let address = item.check.address
                 if let n = state.verifyingPerAddress[address] { state.verifyingPerAddress[address] = n > 1 ? n - 1 : nil }
                 started += state.authenticator.settle(item.check, verified: item.ok, snapshot: snapshot)
+                if let clients = state.waiting.removeValue(forKey: key) {
+                    state.waitingCount -= clients.count
+                    let user = snapshot.user(item.check.username)
+                    let allowed = item.ok && user?.enabled == true && user?.encodedHash == item.check.encodedHash
+                    state.lateAnswers += clients.map { LateAnswer(clientId: $0, allowed: allowed) }
+                }
             }
             return started
         }
@@ -323,6 +368,15 @@ public final class BrokerCore: Sendable {
             case let .failure(error):
                 state.gate.count(error.isBusy ? "database locked for \(RegistryWriter.busyTimeoutMs / 1000) s" : "database error")
             }
+        }
+    }
+
+    /// Answers for logins the broker was told to wait for, verified since the last call; each says
+    /// allowed only for a right password of an enabled user whose hash has not changed meanwhile.
+    public func takeLateAnswers() -> [LateAnswer] {
+        state.withLock { state in
+            defer { state.lateAnswers = [] }
+            return state.lateAnswers
         }
     }
 
@@ -406,13 +460,15 @@ public final class BrokerCore: Sendable {
 
     // MARK: - live changes
 
-    /// Called on every broker loop pass; does real work at most every probe interval.
-    /// Returns the usernames whose clients must be disconnected.
     /// How soon the broker should tick again: Mosquitto 2.1 ticks a plugin only when its loop
     /// wakes or when the plugin asks, so live changes need a tick per probe interval.
     public let nextTickMs: Int
 
+    /// Called on every broker loop pass; does real work at most every probe interval.
+    /// Returns the usernames whose clients must be disconnected.
     public func tick(now: UInt64 = Clock.monotonicNanos()) -> [String] {
+        // A waiting login is answered on the first pass after its verification, not a probe later.
+        if answersLater { settleVerifications(snapshot) }
         let due = state.withLock { state -> Bool in
             let interval = UInt64(state.options.probeIntervalMs) * 1_000_000
             guard now &- state.lastProbe >= interval else { return false }

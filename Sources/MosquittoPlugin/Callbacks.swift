@@ -38,6 +38,8 @@ enum Callbacks {
             // Mosquitto 2.0 closes the connection without a CONNACK for any code but success and
             // MOSQ_ERR_AUTH: the client sees a lost connection and reconnects, rather than a refusal.
             return MOSQ_ERR_UNKNOWN.rawValue
+        case .later:
+            return plugin.delayedAuth?.wait(client, clientId: clientId) ?? MOSQ_ERR_AUTH.rawValue
         }
     }
 
@@ -78,22 +80,23 @@ enum Callbacks {
         for username in plugin.core.tick() {
             _ = mosquitto_kick_client_by_username(username, false)
         }
+        if let delayed = plugin.delayedAuth { delayed.answer(plugin.core.takeLateAnswers(), wills: plugin.wills) }
         return MOSQ_ERR_SUCCESS.rawValue
     }
 
     /// Applies the publish prefix. Mosquitto 2.0 takes the new topic pointer but does not free the
-    /// old one, so it is freed here; both belong to the broker's allocator.
+    /// old one, so it is freed here; 2.1 frees it itself. Both belong to the broker's allocator.
     static let message: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_message.self)
         guard let oldTopic = event.pointee.topic else { return MOSQ_ERR_SUCCESS.rawValue }
-        let core = PluginInstance.from(userdata).core
-        let rewritten = core.withPublishPrefix(username: mosquitto_client_username(event.pointee.client)) { prefix in
+        let plugin = PluginInstance.from(userdata)
+        let rewritten = plugin.core.withPublishPrefix(username: mosquitto_client_username(event.pointee.client)) { prefix in
             prefixed(oldTopic, with: prefix)
         }
         guard let newTopic = rewritten ?? nil else { return MOSQ_ERR_SUCCESS.rawValue }
         event.pointee.topic = newTopic
-        mosquitto_free(oldTopic)
+        if plugin.generation == .v2_0 { mosquitto_free(oldTopic) }
         return MOSQ_ERR_SUCCESS.rawValue
     }
 

@@ -24,13 +24,18 @@ public func mosquitto_plugin_init(_ identifier: OpaquePointer?, _ userdata: Unsa
         return MOSQ_ERR_INVAL.rawValue
     }
     let core: BrokerCore
+    let delayedAuth = DelayedAuth.offeredByBroker()
     do {
-        core = try BrokerCore(options: parsed, log: BrokerLog.write)
+        core = try BrokerCore(options: parsed, log: BrokerLog.write, answersLater: delayedAuth != nil)
     } catch {
         BrokerLog.write(.error, "\(error.description); refusing to start without the database")
         return MOSQ_ERR_UNKNOWN.rawValue
     }
-    let plugin = PluginInstance(core: core, identifier: identifier)
+    BrokerLog.write(.notice, delayedAuth != nil
+        ? "passwords past the hash budget are verified beside the broker's thread while the broker holds the CONNECT (Mosquitto 2.1 delayed auth)"
+        : "passwords past the hash budget are verified beside the broker's thread and the client is asked to reconnect (Mosquitto 2.0)")
+    let plugin = PluginInstance(core: core, identifier: identifier, generation: BrokerGeneration.ofThisBroker(),
+                                delayedAuth: delayedAuth)
     for (event, callback) in Callbacks.all {
         let rc = mosquitto_callback_register(identifier, Int32(event.rawValue), callback, nil, plugin.pointer)
         if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -59,10 +64,14 @@ final class PluginInstance {
     let core: BrokerCore
     let identifier: OpaquePointer
     let wills = Wills()
+    let generation: BrokerGeneration
+    let delayedAuth: DelayedAuth?
 
-    init(core: BrokerCore, identifier: OpaquePointer) {
+    init(core: BrokerCore, identifier: OpaquePointer, generation: BrokerGeneration, delayedAuth: DelayedAuth?) {
         self.core = core
         self.identifier = identifier
+        self.generation = generation
+        self.delayedAuth = delayedAuth
     }
 
     /// Retained until `release()`: the broker holds the only reference between init and cleanup.

@@ -32,7 +32,8 @@ final class LogLines: Sendable {
         /// The administrator's `cwauth`, beside the broker.
         let cli: Store
 
-        init(options: (inout PluginOptions) -> Void = { _ in }, prepare: (Store) throws -> Void = { _ in }) throws {
+        init(options: (inout PluginOptions) -> Void = { _ in }, answersLater: Bool = false,
+             prepare: (Store) throws -> Void = { _ in }) throws {
             db = try TestDatabase(actor: "cli:admin")
             let s = db.store
             try s.addRole("writer")
@@ -50,7 +51,7 @@ final class LogLines: Sendable {
             try prepare(s)
             var pluginOptions = PluginOptions(databasePath: db.path)
             options(&pluginOptions)
-            core = try BrokerCore(options: pluginOptions, log: log.logger)
+            core = try BrokerCore(options: pluginOptions, log: log.logger, answersLater: answersLater)
             cli = try db.connect(actor: "cli:admin")
         }
 
@@ -121,6 +122,21 @@ final class LogLines: Sendable {
         #expect(f.log.matching(.debug, "auth allow: sensor-1 (client c1, from cache)").count == 1)
         _ = f.core.tick(now: 1 * Self.second)
         #expect(f.log.matching(.notice, "asked 2 login(s) to reconnect").count == 1)
+    }
+
+    @Test func whenTheBrokerCanWaitALoginIsAnsweredLater() throws {
+        let f = try Fixture(options: { $0.hashBudgetMs = 0 }, answersLater: true)
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1", address: "10.0.0.5") == .later)
+        // The same password again while it is being verified: one verification, two answers.
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1b", address: "10.0.0.5") == .later)
+        #expect(f.core.authenticate(username: "dash", password: "wrong-pass", clientId: "c2", address: "10.0.0.6") == .later)
+        #expect(f.core.authenticate(username: "off-1", password: "off-pass", clientId: "c3", address: "10.0.0.7") == .later)
+        f.core.settleBackgroundWork()
+        let answers = f.core.takeLateAnswers()
+        #expect(Set(answers.map { "\($0.clientId)=\($0.allowed)" }) == ["c1=true", "c1b=true", "c2=false", "c3=false"])
+        #expect(f.core.takeLateAnswers().isEmpty)
+        // Filed as if verified in place: the next login is answered from the cache.
+        #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1", address: "10.0.0.5") == .allow)
     }
 
     @Test func oneAddressCannotFillTheVerifierQueue() throws {

@@ -153,9 +153,16 @@ def test_cold_storm_is_verified_off_the_broker_thread(workdir, cli, broker_facto
     for t in threads:
         t.join()
 
-    assert len(results) == 120 and all(code == 0 for code, _ in results), "every device gets in, some after coming back"
-    assert sum(retries for _, retries in results) > 0, "a 10 ms budget cannot hash 120 passwords in place"
-    assert re.search(r"auth: asked \d+ login\(s\) to reconnect while passwords are verified off the broker thread", broker.log_text())
+    assert len(results) == 120 and all(code == 0 for code, _ in results), "every device gets in"
+    log = broker.log_text()
+    if "(Mosquitto 2.1 delayed auth)" in log:
+        # 2.1 holds each CONNECT until the verifier has answered: nobody needs to come back.
+        assert sum(retries for _, retries in results) == 0
+        assert "password checked off the broker thread, the broker waits" in log
+    else:
+        assert "(Mosquitto 2.0)" in log
+        assert sum(retries for _, retries in results) > 0, "a 10 ms budget cannot hash 120 passwords in place"
+        assert re.search(r"auth: asked \d+ login\(s\) to reconnect while passwords are verified off the broker thread", log)
     # A wrong password verified elsewhere is refused on the retry, not let in.
     code, _ = connect_retrying(broker.port, "cold-000", "not-the-password", "cold-000")
     assert code == 5

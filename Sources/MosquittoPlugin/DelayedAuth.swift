@@ -1,0 +1,42 @@
+import AuthCore
+import CShim
+import Synchronization
+
+/// Mosquitto 2.1 can hold a CONNECT until the plugin answers: BASIC_AUTH returns
+/// MOSQ_ERR_AUTH_DELAYED and the plugin later calls `mosquitto_complete_basic_auth` on the broker's
+/// thread. 2.0 has neither (see `BrokerGeneration`).
+final class DelayedAuth: Sendable {
+    typealias Complete = @convention(c) (UnsafePointer<CChar>?, Int32) -> Void
+
+    /// MOSQ_ERR_AUTH_DELAYED in 2.1's `mosquitto/defs.h`; 2.0's headers do not have it.
+    static let delayedCode: Int32 = -5
+
+    private let complete: Complete
+    /// Clients waiting, by client id (broker pointers as numbers, never dereferenced): an allowed
+    /// one is announced to `Wills` as a login would be, in the pass that completes it.
+    private let waiting = Mutex<[String: UInt]>([:])
+
+    private init(complete: Complete) {
+        self.complete = complete
+    }
+
+    /// nil on Mosquitto 2.0.
+    static func offeredByBroker() -> DelayedAuth? {
+        guard let symbol = BrokerGeneration.symbol("mosquitto_complete_basic_auth") else { return nil }
+        return DelayedAuth(complete: unsafeBitCast(symbol, to: Complete.self))
+    }
+
+    func wait(_ client: OpaquePointer?, clientId: String) -> Int32 {
+        waiting.withLock { $0[clientId] = UInt(bitPattern: client.map { Int(bitPattern: $0) } ?? 0) }
+        return Self.delayedCode
+    }
+
+    /// On the broker's thread (the tick): Mosquitto ignores ids that are no longer waiting.
+    func answer(_ answers: [LateAnswer], wills: Wills) {
+        for answer in answers {
+            let client = waiting.withLock { $0.removeValue(forKey: answer.clientId) }
+            if answer.allowed, let client { wills.authenticated(OpaquePointer(bitPattern: client), clientId: answer.clientId) }
+            answer.clientId.withCString { complete($0, answer.allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue) }
+        }
+    }
+}
