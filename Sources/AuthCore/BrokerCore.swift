@@ -480,7 +480,7 @@ public final class BrokerCore: Sendable {
                 state.files = opened.files
                 forceReload = true
             } catch {
-                fail(&state, "\(error.description); serving the last good snapshot", level: .warning)
+                fail(&state, "\(error.description); serving the last good snapshot")
                 return []
             }
         } else if let store = state.store, let problem = DatabaseFiles.headerProblem(store.db) {

@@ -62,9 +62,7 @@ enum DatabaseFiles {
             guard let identity = FileIdentity(path: path) else { throw .noDatabase(path: path) }
             // Opening reads the first page's header, never the log: that waits for the first statement.
             let connection = try SQLiteConnection(path: path, flags: [.readWrite], busyTimeoutMs: busyTimeoutMs)
-            if let problem = headerProblem(connection) {
-                throw .sqlite(code: SQLITE_NOTADB, message: problem, path: path)
-            }
+            if let problem = headerProblem(connection) { throw headerError(problem, path: path) }
             var setAside: String?
             if let before = previous ?? known[path], before.database != identity, let wal = before.wal {
                 setAside = try setAsideLog(path: path, ifStill: wal)
@@ -95,6 +93,14 @@ enum DatabaseFiles {
         return target
     }
 
+    /// A file that does not even start like a SQLite database of ours is "not a cwauth database"
+    /// (as SQLite itself would say); a cut or damaged one is corrupt, with the detail.
+    static func headerError(_ problem: String, path: String) -> StoreError {
+        problem.hasPrefix("the file is empty") || problem.hasPrefix("the header starts with") || problem.contains("application id")
+            ? .notACwauthDatabase(path: path)
+            : .sqlite(code: SQLITE_CORRUPT, message: problem, path: path)
+    }
+
     /// What is wrong with the database file's header and size, or nil when it looks like a SQLite
     /// database of ours. Read through the connection's own descriptor (see cwauth_sqlite_read_header).
     static func headerProblem(_ connection: SQLiteConnection) -> String? {
@@ -102,18 +108,23 @@ enum DatabaseFiles {
         var size: Int64 = 0
         let rc = header.withUnsafeMutableBytes { cwauth_sqlite_read_header(connection.handle, $0.baseAddress, 100, &size) }
         if size == 0 { return "the file is empty" }
-        // SQLITE_IOERR_SHORT_READ is a macro Swift cannot import.
-        if rc == SQLITE_IOERR | (2 << 8) || size < 100 { return "the file is only \(size) bytes long" }
-        if rc != SQLITE_OK { return "its header cannot be read (\(String(cString: sqlite3_errstr(rc))))" }
+        // SQLITE_IOERR_SHORT_READ (a macro Swift cannot import): the rest of the buffer is zeros.
+        let short = rc == SQLITE_IOERR | (2 << 8)
+        if rc != SQLITE_OK && !short { return "its header cannot be read (\(String(cString: sqlite3_errstr(rc))))" }
+        if let problem = magicProblem(header) { return problem }
+        if short || size < 100 { return "it is only \(size) bytes long" }
         return headerProblem(header, size: size)
     }
 
-    static func headerProblem(_ header: [UInt8], size: Int64) -> String? {
+    static func magicProblem(_ header: [UInt8]) -> String? {
         let magic = Array("SQLite format 3".utf8) + [0]
-        guard Array(header.prefix(16)) == magic else {
-            let shown = Validation.printable(String(decoding: header.prefix(16), as: UTF8.self))
-            return "the header starts with \"\(shown)\", not \"SQLite format 3\""
-        }
+        guard Array(header.prefix(16)) != magic else { return nil }
+        let shown = Validation.printable(String(decoding: header.prefix(16).filter { $0 != 0 }, as: UTF8.self))
+        return "the header starts with \"\(shown)\", not \"SQLite format 3\""
+    }
+
+    static func headerProblem(_ header: [UInt8], size: Int64) -> String? {
+        if let problem = magicProblem(header) { return problem }
         let raw = Int(header[16]) << 8 | Int(header[17])
         let pageSize = raw == 1 ? 65_536 : raw
         guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else {

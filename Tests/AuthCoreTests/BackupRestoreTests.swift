@@ -39,7 +39,7 @@ import Testing
         #expect(restored == BackupSummary(users: 2, roles: 1, schemaVersion: Schema.currentVersion))
         let users = try db.store.listUsers()
         #expect(users.map(\.username) == ["sensor-1", "sensor-2"])
-        #expect(users.allSatisfy(\.enabled))
+        #expect(users.allSatisfy { $0.enabled })
         #expect(try db.store.user(named: "sensor-1")?.roles == ["writer"])
         #expect(try Self.journalMode(db.path) == "wal", "the live database stays in WAL mode")
         let last = try #require(try db.store.auditLog(limit: 1).first)
@@ -50,12 +50,12 @@ import Testing
         let db = try Self.populated()
         let target = db.directory.file("taken.db")
         Files.write(target, Array("precious".utf8))
-        let error = storeError { try db.store.backup(to: target) }
+        let error = storeError { () throws(StoreError) in try db.store.backup(to: target) }
         #expect(error?.description.contains("already exists") == true)
         Files.unchanged(target, from: Array("precious".utf8))
         #expect(try db.store.backup(to: target, force: true).users == 2)
         #expect(try Self.journalMode(target) == "delete")
-        #expect(storeError { try db.store.backup(to: db.path, force: true) } != nil, "never over the live file")
+        #expect(storeError { () throws(StoreError) in try db.store.backup(to: db.path, force: true) } != nil, "never over the live file")
     }
 
     @Test func restoreRefusesWhatIsNotASoundCwauthDatabase() throws {
@@ -63,20 +63,20 @@ import Testing
         let before = try db.store.listUsers()
         let garbage = db.directory.file("garbage.db")
         Files.write(garbage, Array(repeating: 0x41, count: 8192))
-        #expect(storeError { try db.store.restore(from: garbage) }?.description.contains("not a cwauth database") == true)
+        #expect(storeError { () throws(StoreError) in try db.store.restore(from: garbage) }?.description.contains("not a cwauth database") == true)
 
         let foreign = db.directory.file("foreign.db")
         try SQLiteConnection(path: foreign, flags: [.readWrite, .create], busyTimeoutMs: 1000).execute("CREATE TABLE t(x)")
-        #expect(storeError { try db.store.restore(from: foreign) }?.description.contains("not a cwauth database") == true)
+        #expect(storeError { () throws(StoreError) in try db.store.restore(from: foreign) }?.description.contains("not a cwauth database") == true)
 
         let newer = db.directory.file("newer.db")
         _ = try db.store.backup(to: newer)
         try SQLiteConnection(path: newer, flags: [.readWrite], busyTimeoutMs: 1000)
             .execute("INSERT INTO schema_version(version, applied_at) VALUES (\(Schema.currentVersion + 1), 0)")
-        let tooNew = storeError { try db.store.restore(from: newer) }
+        let tooNew = storeError { () throws(StoreError) in try db.store.restore(from: newer) }
         #expect(tooNew?.description.contains("newer than this build supports") == true)
 
-        #expect(storeError { try db.store.restore(from: db.directory.file("absent.db")) } != nil)
+        #expect(storeError { () throws(StoreError) in try db.store.restore(from: db.directory.file("absent.db")) } != nil)
         #expect(try db.store.listUsers() == before)
     }
 
@@ -98,7 +98,7 @@ import Testing
         #expect(rename(copy, db.path) == 0)
         let kicked = core.tick(now: 1 * Self.second)
         #expect(kicked == ["sensor-1"])
-        #expect(core.snapshot.users.first { $0.username == "sensor-1" }?.enabled == false)
+        #expect(core.snapshot.users["sensor-1"]?.enabled == false)
         #expect(core.authenticate(username: "sensor-2", password: "sensor-pass", clientId: "c", address: "127.0.0.1") == .allow)
         #expect(log.matching(.warning, "was replaced by another file").count == 1)
         #expect(log.matching(.warning, "write-ahead log was moved to \(db.path)-wal.stale-").count == 1)
@@ -107,7 +107,7 @@ import Testing
         let after = try db.connect(actor: "cli:admin")
         try after.setEnabled("sensor-1", true)
         _ = core.tick(now: 2 * Self.second)
-        #expect(core.snapshot.users.first { $0.username == "sensor-1" }?.enabled == true)
+        #expect(core.snapshot.users["sensor-1"]?.enabled == true)
         #expect(try after.db.text("PRAGMA integrity_check") == "ok")
         #expect(log.matching(.warning, "was replaced").count == 1)
     }
