@@ -55,7 +55,10 @@ public final class BrokerCore: Sendable {
     struct State {
         var options: PluginOptions
         var store: Store?
-        var fileIdentity: FileIdentity?
+        /// The database file (and its -wal) the store has, or last had, open: tells a replaced file.
+        var files: DatabaseFiles.OpenFiles?
+        /// The replacement last reported, so that a file that cannot be opened yet is reported once.
+        var replacementSaid: FileIdentity?
         var lastProbe: UInt64 = 0
         var lastHousekeeping: UInt64 = 0
         var health: Health = .ok
@@ -131,11 +134,12 @@ public final class BrokerCore: Sendable {
         self.nextTickMs = options.probeIntervalMs
         self.logDenials = Atomic(options.logDenials)
         self.explanations = Mutex(DenialBudget())
-        let store = try Store(path: options.databasePath, actor: "broker", busyTimeoutMs: 50)
+        let opened = try DatabaseFiles.reopen(path: options.databasePath, actor: "broker", busyTimeoutMs: 50, previous: nil)
+        let store = opened.store
         let version = try store.dataVersion()
         let snapshot = try SnapshotBuild.buildAndWait(path: options.databasePath, version: version)
         self.current = Mutex(snapshot)
-        self.state = Mutex(State(options: options, store: store, fileIdentity: FileIdentity(path: options.databasePath),
+        self.state = Mutex(State(options: options, store: store, files: opened.files,
                                  authenticator: Self.authenticator(options),
                                  gate: RegistryGate(limits: Self.limits(options))))
         registryWriter = Self.started("registry writes", log) { () throws(WorkerError) in try RegistryWriter(path: options.databasePath) }
@@ -344,6 +348,7 @@ public final class BrokerCore: Sendable {
         guard let registryWriter else { return }
         for written in registryWriter.takeWritten() {
             let attempt = written.attempt
+            if let setAside = written.setAside { logSetAside(setAside, state.options.databasePath) }
             if written.nanos >= 1_000_000_000, state.lockLogBudget.take(now: now) {
                 log(.notice, "registry: a registration waited \(written.nanos / 1_000_000) ms for the database "
                     + "(another process holds its write lock); up to \(RegistryWriter.capacity) wait in a queue, the rest are dropped")
@@ -490,7 +495,10 @@ public final class BrokerCore: Sendable {
     public func reload(options newOptions: PluginOptions?) -> [String] {
         state.withLock { state -> [String] in
             if let newOptions {
-                if newOptions.databasePath != state.options.databasePath { state.store = nil }
+                if newOptions.databasePath != state.options.databasePath {
+                    state.store = nil
+                    state.files = nil
+                }
                 state.options = newOptions
                 logDenials.store(newOptions.logDenials, ordering: .relaxed)
                 state.authenticator = Self.authenticator(newOptions)
@@ -522,17 +530,30 @@ public final class BrokerCore: Sendable {
             return []
         }
         var forceReload = force
-        if state.store == nil || state.fileIdentity != identity {
-            // The file was replaced (restored from a backup, re-created): talk to the new one.
+        let replaced = state.files.map { $0.database != identity } ?? false
+        if state.store == nil || replaced {
+            if replaced, state.replacementSaid != identity, let before = state.files {
+                state.replacementSaid = identity
+                log(.warning, "database \(path) was replaced by another file (\(before.database) is now \(identity)): "
+                    + "reopening it, without the previous file's write-ahead log")
+            }
+            // The old connection goes first: nothing of this process holds the previous file's log
+            // while the new file is opened.
+            state.store = nil
             do {
-                state.store = try Store(path: path, actor: "broker", busyTimeoutMs: 50)
-                state.fileIdentity = identity
+                let opened = try DatabaseFiles.reopen(path: path, actor: "broker", busyTimeoutMs: 50, previous: state.files)
+                if let setAside = opened.setAside { logSetAside(setAside, path) }
+                state.store = opened.store
+                state.files = opened.files
                 forceReload = true
             } catch {
-                state.store = nil
                 fail(&state, "\(error.description); serving the last good snapshot")
                 return []
             }
+        } else if let store = state.store, let problem = DatabaseFiles.headerProblem(store.db) {
+            // Damage to the open file itself (SQLite may go on answering from its cache for a while).
+            fail(&state, "database \(path) has a corrupt header: \(problem); serving the last good snapshot", level: .warning)
+            return []
         }
         guard let store = state.store else { return [] }
         do {
@@ -644,21 +665,13 @@ public final class BrokerCore: Sendable {
     }
 
     /// Logs a failure once per change of state, not once per probe.
-    private func fail(_ state: inout State, _ message: String) {
-        if state.health != .failing(message) { log(.error, message) }
+    private func fail(_ state: inout State, _ message: String, level: LogLevel = .error) {
+        if state.health != .failing(message) { log(level, message) }
         state.health = .failing(message)
     }
-}
 
-/// Device and inode of a file: tells a replaced database from the one we have open.
-struct FileIdentity: Equatable {
-    let device: UInt64
-    let inode: UInt64
-
-    init?(path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
+    private func logSetAside(_ setAside: String, _ path: String) {
+        log(.warning, "database \(path): the previous file's write-ahead log was moved to \(setAside), "
+            + "so that it is not replayed onto the new file")
     }
 }

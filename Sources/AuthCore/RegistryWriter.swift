@@ -13,6 +13,8 @@ final class RegistryWriter: Sendable {
         let result: Result<RegistrationOutcome, StoreError>
         /// How long the write took, mostly waiting for another process's write lock.
         let nanos: UInt64
+        /// Where the previous file's log was moved to, when this write was the first to open a replaced database.
+        var setAside: String?
     }
 
     /// Attempts waiting for the writer. The gate admits at most `registry_rate` per second, so a
@@ -43,7 +45,8 @@ final class RegistryWriter: Sendable {
     private final class Connection: @unchecked Sendable {
         let path: String
         var store: Store?
-        var identity: FileIdentity?
+        var files: DatabaseFiles.OpenFiles?
+        var setAside: String?
 
         init(path: String) {
             self.path = path
@@ -55,17 +58,22 @@ final class RegistryWriter: Sendable {
                 try open().recordRegistration(job.attempt, maxPending: job.maxPending)
             }
             if case let .failure(error) = result, !error.isBusy { store = nil }
-            return Written(attempt: job.attempt, result: result, nanos: Clock.monotonicNanos() &- start)
+            defer { setAside = nil }
+            return Written(attempt: job.attempt, result: result, nanos: Clock.monotonicNanos() &- start, setAside: setAside)
         }
 
+        /// A replaced file is opened as the broker's thread opens it: old connection closed first,
+        /// the previous file's log set aside (see DatabaseFiles.reopen).
         private func open() throws(StoreError) -> Store {
             let current = FileIdentity(path: path)
-            if let store, current == identity { return store }
+            if let store, current == files?.database { return store }
             store = nil
-            let fresh = try Store(path: path, actor: "broker", busyTimeoutMs: RegistryWriter.busyTimeoutMs)
-            store = fresh
-            identity = current
-            return fresh
+            let opened = try DatabaseFiles.reopen(path: path, actor: "broker", busyTimeoutMs: RegistryWriter.busyTimeoutMs,
+                                                  previous: files)
+            store = opened.store
+            files = opened.files
+            setAside = opened.setAside
+            return opened.store
         }
     }
 }

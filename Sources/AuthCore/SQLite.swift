@@ -85,6 +85,12 @@ final class SQLiteConnection {
         return stmt.isNull(0) ? nil : stmt.int64(0)
     }
 
+    func text(_ sql: String) throws(StoreError) -> String? {
+        let stmt = try prepare(sql)
+        guard try stmt.step() else { return nil }
+        return stmt.optionalText(0)
+    }
+
     var changes: Int { Int(sqlite3_changes(handle)) }
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 }

@@ -12,14 +12,28 @@ public final class Store {
     let db: SQLiteConnection
 
     /// Opens an existing cwauth database, migrating its schema forward if needed.
-    public init(path: String, actor: String, busyTimeoutMs: Int32 = 5000) throws(StoreError) {
+    public convenience init(path: String, actor: String, busyTimeoutMs: Int32 = 5000) throws(StoreError) {
         guard access(path, F_OK) == 0 else { throw .noDatabase(path: path) }
+        try self.init(path: path, actor: actor,
+                      connection: try SQLiteConnection(path: path, flags: [.readWrite], busyTimeoutMs: busyTimeoutMs))
+    }
+
+    /// Over a connection opened (and looked at) by the caller, before any statement ran on it.
+    init(path: String, actor: String, connection: SQLiteConnection) throws(StoreError) {
         self.path = path
         self.actor = actor
-        self.db = try SQLiteConnection(path: path, flags: [.readWrite], busyTimeoutMs: busyTimeoutMs)
+        self.db = connection
         try verifyOwnership(allowEmpty: false)
         try configure()
+        try useWriteAheadLog()
         try migrate()
+    }
+
+    /// A backup is kept in rollback-journal mode, one self-contained file; put in place by hand, it is
+    /// switched back to WAL (the broker reads while the CLI writes) as soon as nobody else has it open.
+    private func useWriteAheadLog() throws(StoreError) {
+        guard try db.text("PRAGMA journal_mode") == "delete" else { return }
+        _ = try? db.text("PRAGMA journal_mode=WAL")
     }
 
     private init(creating path: String, actor: String) throws(StoreError) {

@@ -17,6 +17,11 @@
 int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int length);
 int cwauth_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const void *data, int length);
 
+/* Reads the first `length` bytes of a connection's main database file, and its size, through the
+ * connection's own file handle: opening and closing another descriptor on a file SQLite has open
+ * would drop the process's POSIX locks on it. Returns an SQLite result code. */
+int cwauth_sqlite_read_header(sqlite3 *db, void *buffer, int length, sqlite3_int64 *size);
+
 /* mosquitto_log_printf is variadic; Swift cannot call it. These inline helpers are only
  * emitted where they are used (the plugin), so the CLI never needs broker symbols. */
 static inline void cwauth_log(int level, const char *message) {
