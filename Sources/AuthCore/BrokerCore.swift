@@ -562,7 +562,7 @@ public final class BrokerCore: Sendable {
             if !forceReload && version == old.version && state.health == .ok { return [] }
             if !force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
                 // Large policy: build it beside the broker's loop; a later tick swaps it in.
-                state.build = try SnapshotBuild(path: path, version: version)
+                state.build = try SnapshotBuild(path: path, version: version, previous: old)
                 return []
             }
             if force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
@@ -582,16 +582,17 @@ public final class BrokerCore: Sendable {
         state.build = nil
         switch outcome {
         case let .success(fresh):
-            return install(fresh, &state)
+            return install(fresh, &state, changes: build.userChanges(from: snapshot))
         case let .failure(error):
             fail(&state, "\(error.description); serving the last good snapshot")
             return []
         }
     }
 
-    /// The swap and the kick list cost O(users) on the broker's thread; freeing the old snapshot
-    /// (O(rules)) is left to the reaper thread.
-    private func install(_ fresh: Snapshot, _ state: inout State) -> [String] {
+    /// The swap costs O(changed users) on the broker's thread when a build thread found the changes
+    /// (`changes`), O(users) otherwise (small policies); freeing the old snapshot (O(rules)) is left
+    /// to the reaper thread.
+    private func install(_ fresh: Snapshot, _ state: inout State, changes found: Snapshot.UserChanges? = nil) -> [String] {
         let old = current.withLock { value -> Snapshot in
             defer { value = fresh }
             return value
@@ -601,7 +602,7 @@ public final class BrokerCore: Sendable {
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
         Self.warnIfNotCompiled(fresh, log)
         Self.warnOfUnusableHashes(fresh, was: old, log)
-        let changes = old.userChanges(in: fresh)
+        let changes = found ?? old.userChanges(in: fresh)
         for name in changes.changed { state.authenticator.forget(username: name) }
         let kicks = changes.kick
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }

@@ -168,7 +168,8 @@ public final class Snapshot: Sendable {
             }
             let rekeyed = old.encodedHash != now.encodedHash
             if rekeyed || old.enabled != now.enabled { changes.changed.append(name) }
-            if (old.enabled && !now.enabled) || rekeyed || !Set(old.roleNames).isSubset(of: Set(now.roleNames)) {
+            let lostRole = old.roleNames != now.roleNames && !Set(old.roleNames).isSubset(of: Set(now.roleNames))
+            if (old.enabled && !now.enabled) || rekeyed || lostRole {
                 changes.kick.append(name)
             }
         }

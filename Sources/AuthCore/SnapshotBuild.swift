@@ -14,12 +14,15 @@ final class SnapshotBuild: Sendable {
 
     private let outcome = Mutex<Outcome?>(nil)
     private let thread = Mutex<pthread_t?>(nil)
+    /// Who must be kicked or forgotten, against the snapshot serving when the build began: a pass
+    /// over every user, done here rather than on the broker's thread at the swap.
+    private let changes = Mutex<(basedOn: Snapshot, changes: Snapshot.UserChanges)?>(nil)
 
     /// `version` is the data_version the broker's own connection read when it saw the change:
     /// data_version values are only comparable within one connection. A change committed after
     /// that read is seen by the next probe and causes one more (harmless) build.
-    init(path: String, version: Int64) throws(StoreError) {
-        let job = Unmanaged.passRetained(Job(build: self, path: path, version: version)).toOpaque()
+    init(path: String, version: Int64, previous: Snapshot? = nil) throws(StoreError) {
+        let job = Unmanaged.passRetained(Job(build: self, path: path, version: version, previous: previous)).toOpaque()
         var handle = pthread_t()
         let rc = pthread_create(&handle, nil, { argument in
             let job = Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue()
@@ -50,6 +53,11 @@ final class SnapshotBuild: Sendable {
     /// The finished snapshot (or why it failed); nil while the thread still works.
     var finished: Outcome? { outcome.withLock { $0 } }
 
+    /// The user changes from `current` to the finished snapshot, if the build computed them against it.
+    func userChanges(from current: Snapshot) -> Snapshot.UserChanges? {
+        changes.withLock { value in value.flatMap { $0.basedOn === current ? $0.changes : nil } }
+    }
+
     /// Waits for the thread to end. Called once the outcome is in, and before the plugin is unloaded
     /// (the thread runs this library's code).
     func join() {
@@ -57,7 +65,8 @@ final class SnapshotBuild: Sendable {
         pthread_join(handle, nil)
     }
 
-    fileprivate func finish(_ result: Outcome) {
+    fileprivate func finish(_ result: Outcome, changes found: (Snapshot, Snapshot.UserChanges)? = nil) {
+        if let found { changes.withLock { $0 = found } }
         outcome.withLock { $0 = result }
     }
 
@@ -65,17 +74,20 @@ final class SnapshotBuild: Sendable {
         let build: SnapshotBuild
         let path: String
         let version: Int64
+        let previous: Snapshot?
 
-        init(build: SnapshotBuild, path: String, version: Int64) {
+        init(build: SnapshotBuild, path: String, version: Int64, previous: Snapshot?) {
             self.build = build
             self.path = path
             self.version = version
+            self.previous = previous
         }
 
         func run() {
             do {
                 let store = try Store(path: path, actor: "broker", busyTimeoutMs: 1000)
-                build.finish(.success(Snapshot(policy: try store.loadPolicy(), version: version)))
+                let fresh = Snapshot(policy: try store.loadPolicy(), version: version)
+                build.finish(.success(fresh), changes: previous.map { ($0, $0.userChanges(in: fresh)) })
             } catch {
                 build.finish(.failure(error))
             }

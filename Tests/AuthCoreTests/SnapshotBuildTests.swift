@@ -57,4 +57,23 @@ import Testing
         }
         #expect(core.snapshot.version == version)
     }
+
+    /// Whom to kick is found on the build thread, against the snapshot serving when the build began;
+    /// the swap uses it only if that snapshot is still the one serving.
+    @Test func theBuildThreadFindsTheUserChanges() throws {
+        let db = try TestDatabase(actor: "cli:admin")
+        try db.store.addRole("writer")
+        try db.store.addUser(User(username: "sensor-1", passwordHash: TestHash.make("sensor-pass"), roles: ["writer"]))
+        try db.store.addUser(User(username: "sensor-2", passwordHash: TestHash.make("sensor-pass"), roles: ["writer"]))
+        let serving = Snapshot(policy: try db.store.loadPolicy())
+        try db.store.setEnabled("sensor-1", false)
+        try db.store.unassign("sensor-2", role: "writer")
+        let build = try SnapshotBuild(path: db.path, version: 1, previous: serving)
+        build.join()
+        let fresh = try build.finished!.get()
+        let found = try #require(build.userChanges(from: serving))
+        #expect(found == serving.userChanges(in: fresh))
+        #expect(found.kick == ["sensor-1", "sensor-2"])
+        #expect(build.userChanges(from: Snapshot(policy: try db.store.loadPolicy())) == nil)
+    }
 }
