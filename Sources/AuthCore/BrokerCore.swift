@@ -136,7 +136,7 @@ public final class BrokerCore: Sendable {
         self.explanations = Mutex(DenialBudget())
         let opened = try DatabaseFiles.reopen(path: options.databasePath, actor: "broker", busyTimeoutMs: 50, previous: nil)
         let store = opened.store
-        let version = try store.dataVersion()
+        let version = try store.policyVersion()
         let snapshot = try SnapshotBuild.buildAndWait(path: options.databasePath, version: version)
         self.current = Mutex(snapshot)
         self.state = Mutex(State(options: options, store: store, files: opened.files,
@@ -557,7 +557,7 @@ public final class BrokerCore: Sendable {
         }
         guard let store = state.store else { return [] }
         do {
-            let version = try store.dataVersion()
+            let version = try store.policyVersion()
             let old = self.snapshot
             if !forceReload && version == old.version && state.health == .ok { return [] }
             if !force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {

@@ -93,7 +93,32 @@ enum Schema {
         [
             "CREATE INDEX permissions_http ON permissions(role_id) WHERE context = 'http'",
         ],
+        // 4: a counter of changes to what the broker decides from, probed instead of
+        // `PRAGMA data_version`: audit rows and registry records (a commit each) rebuild nothing.
+        // Kept by triggers, so every writer (CLI, server, a hand-written SQL fix) bumps it inside
+        // its own transaction.
+        ["CREATE TABLE policy_version(id INTEGER PRIMARY KEY CHECK(id = 1), counter INTEGER NOT NULL)",
+         "INSERT INTO policy_version(id, counter) VALUES (1, 1)"]
+            + Schema.policyTriggers,
     ]
+
+    /// One trigger per change that can alter a decision; updates of `updated_at` alone bump nothing.
+    static let policyTriggers: [String] = [
+        ("users_insert", "AFTER INSERT ON users"),
+        ("users_update", "AFTER UPDATE OF username, password_hash, enabled, publish_prefix ON users"),
+        ("users_delete", "AFTER DELETE ON users"),
+        ("roles_insert", "AFTER INSERT ON roles"),
+        ("roles_update", "AFTER UPDATE OF name ON roles"),
+        ("roles_delete", "AFTER DELETE ON roles"),
+        ("permissions_insert", "AFTER INSERT ON permissions"),
+        ("permissions_update", "AFTER UPDATE ON permissions"),
+        ("permissions_delete", "AFTER DELETE ON permissions"),
+        ("user_roles_insert", "AFTER INSERT ON user_roles"),
+        ("user_roles_delete", "AFTER DELETE ON user_roles"),
+        ("registry_window_update", "AFTER UPDATE OF open_until ON registry_window"),
+    ].map { name, when in
+        "CREATE TRIGGER policy_\(name) \(when) BEGIN UPDATE policy_version SET counter = counter + 1 WHERE id = 1; END"
+    }
 
     static var currentVersion: Int { migrations.count }
 }

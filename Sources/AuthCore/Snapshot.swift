@@ -1,7 +1,7 @@
 /// An immutable, fully compiled view of the store: the only thing the broker's hot path reads.
 /// A new one is built off the hot path and swapped in whole, so a check never sees half a change.
 public final class Snapshot: Sendable {
-    /// `PRAGMA data_version` (or any counter) the snapshot was built at.
+    /// The store's policy version (`Store.policyVersion`) the snapshot was built at.
     public let version: Int64
     public let registry: RegistryWindow
     public let users: [String: UserEntry]

@@ -18,9 +18,8 @@ final class SnapshotBuild: Sendable {
     /// over every user, done here rather than on the broker's thread at the swap.
     private let changes = Mutex<(basedOn: Snapshot, changes: Snapshot.UserChanges)?>(nil)
 
-    /// `version` is the data_version the broker's own connection read when it saw the change:
-    /// data_version values are only comparable within one connection. A change committed after
-    /// that read is seen by the next probe and causes one more (harmless) build.
+    /// `version` is the policy version the broker's probe read when it saw the change. A change
+    /// committed after that read is seen by the next probe and causes one more (harmless) build.
     init(path: String, version: Int64, previous: Snapshot? = nil) throws(StoreError) {
         let job = Unmanaged.passRetained(Job(build: self, path: path, version: version, previous: previous)).toOpaque()
         var handle = pthread_t()

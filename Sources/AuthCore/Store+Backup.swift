@@ -69,10 +69,16 @@ extension Store {
             throw .invalid("\(source) is the live database itself")
         }
         let backup = try Self.openBackup(source)
+        let liveVersion = try policyVersion()
         try Self.runBackup(from: backup.connection, into: db)
         let restored = try Store(path: path, actor: actor)  // migrates an older schema forward
         let summary = try Self.summarize(restored.db)
-        try restored.recordAudit("restore", subject: source, detail: "\(summary.description), schema v\(backup.summary.schemaVersion)")
+        try restored.transaction { () throws(StoreError) in
+            // The copy brings its own counter, perhaps the very value the broker last loaded.
+            try restored.db.prepare("UPDATE policy_version SET counter = max(counter, ?) + 1 WHERE id = 1")
+                .bind(.int(liveVersion)).run()
+            try restored.recordAudit("restore", subject: source, detail: "\(summary.description), schema v\(backup.summary.schemaVersion)")
+        }
         return summary
     }
 

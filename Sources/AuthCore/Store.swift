@@ -111,9 +111,15 @@ public final class Store {
         }
     }
 
-    /// Changes whenever another connection commits: the plugin's cheap "did anything change?" probe.
+    /// Changes whenever another connection commits.
     public func dataVersion() throws(StoreError) -> Int64 {
         try db.scalarInt("PRAGMA data_version") ?? 0
+    }
+
+    /// Changes with every commit that changes what the broker decides from (users, roles,
+    /// permissions, assignments, the registry window), and only then: the plugin's probe.
+    public func policyVersion() throws(StoreError) -> Int64 {
+        try db.scalarInt("SELECT counter FROM policy_version WHERE id = 1") ?? 0
     }
 
     /// Runs several store calls as one transaction (apply, allow with roles, …).

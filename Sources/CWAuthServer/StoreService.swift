@@ -2,7 +2,7 @@ import AuthCore
 
 /// The server's one connection to the SQLite file. `Store` is a single connection and not Sendable, so
 /// requests take turns here; each call is short (a few statements), and writes commit before the next
-/// caller runs, so the broker's data_version probe sees them at once. Busy waits use the store's busy_timeout.
+/// caller runs, so the broker's change probe sees them at once. Busy waits use the store's busy_timeout.
 actor StoreService {
     private let store: Store
     /// Audit name for writes nobody authenticated (the registration door).

@@ -74,7 +74,7 @@ private func decodingMessage(_ json: String) -> String? {
         _ = try db.store.apply(document, now: 1000)
         let userAfterFirst = try db.store.requireUser("sensor-17")
         let auditAfterFirst = try db.audit()
-        let versionAfterFirst = try broker.dataVersion()
+        let versionAfterFirst = try broker.policyVersion()
 
         let second = try db.store.apply(document, now: 2000)
         #expect(!second.changed)
@@ -84,7 +84,7 @@ private func decodingMessage(_ json: String) -> String? {
         // and the broker's change probe sees nothing to reload.
         #expect(try db.store.requireUser("sensor-17") == userAfterFirst)
         #expect(try db.audit() == auditAfterFirst)
-        #expect(try broker.dataVersion() == versionAfterFirst)
+        #expect(try broker.policyVersion() == versionAfterFirst)
     }
 
     @Test func applyUpdatesWhatChangedAndLeavesUnlistedEntitiesAlone() throws {

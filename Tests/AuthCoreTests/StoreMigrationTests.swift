@@ -33,7 +33,7 @@ import Testing
         let tables = try store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         var names: [String] = []
         while try tables.step() { names.append(tables.text(0)) }
-        #expect(names == ["audit_log", "pending_registrations", "permissions", "registry_blocklist", "registry_window",
+        #expect(names == ["audit_log", "pending_registrations", "permissions", "policy_version", "registry_blocklist", "registry_window",
                           "roles", "schema_version", "user_roles", "users"])
         #expect(try store.registryWindow() == RegistryWindow(openUntil: 0))
         let log = try store.auditLog()

@@ -341,4 +341,38 @@ import Testing
         try db.store.addRole("ops")
         #expect(try broker.dataVersion() != before)
     }
+
+    /// The broker rebuilds its snapshot when this moves: every change to what it decides from, and
+    /// nothing else (an audit row from a server login, a registry record, a blocklist entry).
+    @Test func onlyPolicyChangesMoveThePolicyVersion() throws {
+        let db = try TestDatabase()
+        let broker = try db.connect(actor: "broker")
+        var seen = try broker.policyVersion()
+        func moved() throws -> Bool {
+            let now = try broker.policyVersion()
+            defer { seen = now }
+            return now != seen
+        }
+        try db.store.recordAudit("login", subject: "admin")
+        try db.store.recordRegistration(RegistrationAttempt(username: "new-dev", password: "new-dev-pass", clientId: "new-dev",
+                                                            address: "10.0.0.9"))
+        #expect(try !moved())
+        try db.store.addRole("ops")
+        #expect(try moved())
+        try db.store.grant("ops", Permission(resource: "plant/#", operation: .read))
+        #expect(try moved())
+        try db.store.addUser(User(username: "op-1", passwordHash: TestHash.make("op-pass-1"), roles: []))
+        #expect(try moved())
+        try db.store.assign("op-1", role: "ops")
+        #expect(try moved())
+        try db.store.setEnabled("op-1", false)
+        #expect(try moved())
+        try db.store.unlockRegistry(seconds: 60)
+        #expect(try moved())
+        try db.store.revoke("ops", resource: "plant/#", context: .mqtt)
+        #expect(try moved())
+        try db.store.removeUser("op-1")
+        #expect(try moved())
+        #expect(try !moved())
+    }
 }

@@ -213,6 +213,21 @@ def test_device_knocking_right_after_unlock_is_recorded(site, broker_factory):
     assert wait_for(lambda: pending(site).get("quickdev"))
 
 
+def test_registry_records_and_audit_rows_rebuild_no_snapshot(site, broker):
+    site("registry", "unlock", "--minutes", "5")
+    assert wait_for(lambda: "registry: window open" in broker.log_text())
+    time.sleep(0.5)
+    reloads = broker.log_text().count("cwauth: reloaded:")
+    for i in range(5):
+        assert not connect_result(broker.port, f"quiet-dev-{i}", f"quiet-pass-{i}")
+    assert wait_for(lambda: len([u for u in pending(site) if u.startswith("quiet-dev-")]) == 5)
+    site("deny", "quiet-dev-0")  # a pending row and an audit row, nothing the broker decides from
+    time.sleep(1.0)
+    assert broker.log_text().count("cwauth: reloaded:") == reloads
+    site("allow", "quiet-dev-1")  # a new user: that is a change
+    assert wait_for(lambda: broker.log_text().count("cwauth: reloaded:") == reloads + 1)
+
+
 def test_refused_registrations_say_why_in_the_log(site, broker):
     site("registry", "unlock", "--minutes", "5")
     time.sleep(1.0)
