@@ -363,12 +363,6 @@ final class CompiledAcl: @unchecked Sendable {
         levelNames.mappedBytes + users.mappedBytes + Frozen.mappedBytes(slots)
     }
 
-    var nodeCount: Int {
-        var count = 0
-        for slot in slots where !slot.isEmpty { count += 1 }
-        return count + roleCount
-    }
-
     // MARK: - checks
 
     @inline(__always)

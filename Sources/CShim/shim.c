@@ -4,10 +4,6 @@ int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int
     return sqlite3_bind_text(stmt, index, text, length, SQLITE_TRANSIENT);
 }
 
-int cwauth_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const void *data, int length) {
-    return sqlite3_bind_blob(stmt, index, data, length, SQLITE_TRANSIENT);
-}
-
 int cwauth_sqlite_read_header(sqlite3 *db, void *buffer, int length, sqlite3_int64 *size) {
     sqlite3_file *file = NULL;
     int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file);

@@ -15,7 +15,6 @@
 
 /* Binds text that SQLite must copy (SQLITE_TRANSIENT is a macro cast Swift cannot import). */
 int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int length);
-int cwauth_sqlite_bind_blob(sqlite3_stmt *stmt, int index, const void *data, int length);
 
 /* Reads the first `length` bytes of a connection's main database file, and its size, through the
  * connection's own file handle: opening and closing another descriptor on a file SQLite has open
