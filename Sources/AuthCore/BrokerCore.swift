@@ -236,42 +236,31 @@ public final class BrokerCore: Sendable {
     private func verifyElsewhere(_ check: PasswordCheck, clientId: String) -> AuthAnswer {
         guard let verifier else { return .deny }
         let key = VerificationKey(username: check.username, digest: check.digest)
-        let waits = answersLater && state.withLock { state -> Bool in
-            guard state.waitingCount < Self.maxWaiting,
-                  state.verifying.contains(key) || state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress,
-                  state.verifying.contains(key) || verifier.submit(check) else { return false }
-            if !state.verifying.contains(key) {
+        let answer = state.withLock { state -> AuthAnswer in
+            let waits = answersLater && state.waitingCount < Self.maxWaiting
+            if state.verifying.contains(key) {
+                if !waits { state.comeBack.count("already being verified") }
+            } else {
+                guard state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress else {
+                    state.comeBack.count("address has \(Self.verificationsPerAddress) checks queued")
+                    return .comeBack
+                }
+                guard verifier.submit(check) else {
+                    state.comeBack.count("verifier queue full")
+                    return .comeBack
+                }
                 state.verifying.insert(key)
                 state.verifyingPerAddress[check.address, default: 0] += 1
+                if !waits { state.comeBack.count("verified off the broker thread") }
             }
+            guard waits else { return .comeBack }
             state.waiting[key, default: []].append(clientId)
             state.waitingCount += 1
-            return true
-        }
-        if waits {
-            log(.debug, "auth later: \(check.username) (client \(clientId)): password checked off the broker thread, the broker waits")
             return .later
         }
-        let queued = state.withLock { state -> Bool in
-            if state.verifying.contains(key) {
-                state.comeBack.count("already being verified")
-                return true
-            }
-            guard state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress else {
-                state.comeBack.count("address has \(Self.verificationsPerAddress) checks queued")
-                return true
-            }
-            guard verifier.submit(check) else {
-                state.comeBack.count("verifier queue full")
-                return true
-            }
-            state.verifying.insert(key)
-            state.verifyingPerAddress[check.address, default: 0] += 1
-            state.comeBack.count("verified off the broker thread")
-            return true
-        }
-        log(.debug, "auth later: \(check.username) (client \(clientId)): password checked off the broker thread, client asked to reconnect")
-        return queued ? .comeBack : .deny
+        log(.debug, "auth later: \(check.username) (client \(clientId)): password checked off the broker thread, "
+            + (answer == .later ? "the broker waits" : "client asked to reconnect"))
+        return answer
     }
 
     /// Files what the verifier thread found, so that the clients' next attempts hit the cache.
@@ -560,12 +549,13 @@ public final class BrokerCore: Sendable {
             let version = try store.policyVersion()
             let old = self.snapshot
             if !forceReload && version == old.version && state.health == .ok { return [] }
-            if !force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
-                // Large policy: build it beside the broker's loop; a later tick swaps it in.
-                state.build = try SnapshotBuild(path: path, version: version, previous: old)
-                return []
-            }
-            if force && old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
+            if old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
+                // Large policy: build it beside the broker's loop; a later tick swaps it in. A forced
+                // reload (SIGHUP) waits for it, on that thread all the same (see `buildAndWait`).
+                guard force else {
+                    state.build = try SnapshotBuild(path: path, version: version, previous: old)
+                    return []
+                }
                 return install(try SnapshotBuild.buildAndWait(path: path, version: version), &state)
             }
             return install(Snapshot(policy: try store.loadPolicy(), version: version), &state)

@@ -90,19 +90,18 @@ public enum Validation {
 
     /// The first C0/C1 control character or DEL, spelled `U+001B`.
     static func firstControl(_ text: String) -> String? {
-        guard let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else {
-            return nil
-        }
+        guard let scalar = text.unicodeScalars.first(where: isControl) else { return nil }
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 
-    private static func contains(_ text: String, _ needle: StaticString) -> Bool {
-        let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        let t = Array(text.utf8)
-        guard t.count >= n.count else { return false }
-        for start in 0...(t.count - n.count) where t[start..<(start + n.count)].elementsEqual(n) { return true }
-        return false
+    /// Byte for byte, as MQTT compares topics (a `%u` followed by a combining mark still counts).
+    private static func contains(_ text: String, _ needle: String) -> Bool {
+        text.utf8.firstRange(of: needle.utf8) != nil
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control
     }
 
     static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
@@ -122,26 +121,23 @@ public enum Validation {
     /// data written before they were refused cannot rewrite the operator's screen. Newlines and
     /// tabs stay when `keepLayout` (a multi-line message of our own).
     public static func escapingControls(_ text: String, keepLayout: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.properties.generalCategory != .control || (keepLayout && (scalar == "\n" || scalar == "\t")) {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            }
-        }
-        return out
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        return spelledOut(text) { isControl($0) && !(keepLayout && ($0 == "\n" || $0 == "\t")) }
     }
 
     /// Error messages echo user input; keep them on one line and free of terminal control codes.
     public static func printable(_ text: String, limit: Int = 80) -> String {
+        spelledOut(text, limit: limit) { !isPrintable($0) || $0 == "\n" || $0 == "\r" }
+    }
+
+    /// `text` with each scalar `escape` picks spelled `\u{1b}`; past `limit` scalars cut, and `…`.
+    private static func spelledOut(_ text: String, limit: Int = .max, escape: (Unicode.Scalar) -> Bool) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
-            if isPrintable(scalar) && scalar != "\n" && scalar != "\r" {
-                out.unicodeScalars.append(scalar)
-            } else {
+            if escape(scalar) {
                 out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         if text.unicodeScalars.count > limit { out += "…" }
