@@ -111,11 +111,6 @@ public final class Store {
         }
     }
 
-    /// Changes whenever another connection commits.
-    public func dataVersion() throws(StoreError) -> Int64 {
-        try db.scalarInt("PRAGMA data_version") ?? 0
-    }
-
     /// Changes with every commit that changes what the broker decides from (users, roles,
     /// permissions, assignments, the registry window), and only then: the plugin's probe.
     public func policyVersion() throws(StoreError) -> Int64 {

@@ -1,6 +1,9 @@
 import AuthCore
 import CShim
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Mosquitto 2.1 can hold a CONNECT until the plugin answers: BASIC_AUTH returns
 /// MOSQ_ERR_AUTH_DELAYED and the plugin later calls `mosquitto_complete_basic_auth` on the broker's
@@ -20,9 +23,9 @@ final class DelayedAuth: Sendable {
         self.complete = complete
     }
 
-    /// nil on Mosquitto 2.0.
+    /// nil on Mosquitto 2.0: the function is looked up in the broker process (RTLD_DEFAULT).
     static func offeredByBroker() -> DelayedAuth? {
-        guard let symbol = BrokerGeneration.symbol("mosquitto_complete_basic_auth") else { return nil }
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mosquitto_complete_basic_auth") else { return nil }
         return DelayedAuth(complete: unsafeBitCast(symbol, to: Complete.self))
     }
 

@@ -34,8 +34,7 @@ public func mosquitto_plugin_init(_ identifier: OpaquePointer?, _ userdata: Unsa
     BrokerLog.write(.notice, delayedAuth != nil
         ? "passwords past the hash budget are verified beside the broker's thread while the broker holds the CONNECT (Mosquitto 2.1 delayed auth)"
         : "passwords past the hash budget are verified beside the broker's thread and the client is asked to reconnect (Mosquitto 2.0)")
-    let plugin = PluginInstance(core: core, identifier: identifier, generation: BrokerGeneration.ofThisBroker(),
-                                delayedAuth: delayedAuth)
+    let plugin = PluginInstance(core: core, identifier: identifier, delayedAuth: delayedAuth)
     for (event, callback) in Callbacks.all {
         let rc = mosquitto_callback_register(identifier, Int32(event.rawValue), callback, nil, plugin.pointer)
         if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -67,10 +66,10 @@ final class PluginInstance {
     let generation: BrokerGeneration
     let delayedAuth: DelayedAuth?
 
-    init(core: BrokerCore, identifier: OpaquePointer, generation: BrokerGeneration, delayedAuth: DelayedAuth?) {
+    init(core: BrokerCore, identifier: OpaquePointer, delayedAuth: DelayedAuth?) {
         self.core = core
         self.identifier = identifier
-        self.generation = generation
+        self.generation = BrokerGeneration(delayedAuth: delayedAuth)
         self.delayedAuth = delayedAuth
     }
 

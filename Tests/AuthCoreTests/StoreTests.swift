@@ -333,15 +333,6 @@ import Testing
         #expect(try db.store.role(named: "ops") != nil)
     }
 
-    @Test func anotherConnectionsCommitChangesTheDataVersion() throws {
-        let db = try TestDatabase()
-        let broker = try db.connect(actor: "broker")
-        let before = try broker.dataVersion()
-        #expect(try broker.dataVersion() == before)
-        try db.store.addRole("ops")
-        #expect(try broker.dataVersion() != before)
-    }
-
     /// The broker rebuilds its snapshot when this moves: every change to what it decides from, and
     /// nothing else (an audit row from a server login, a registry record, a blocklist entry).
     @Test func onlyPolicyChangesMoveThePolicyVersion() throws {
