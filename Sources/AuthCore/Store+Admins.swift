@@ -10,6 +10,15 @@
 extension Store {
     /// The whole API, as the http permissions' topic syntax spells it.
     public static let adminScope = "/api/#"
+    private static let adminFilter: TopicFilter? = try? TopicFilter(validating: adminScope)
+
+    /// Whether `permission` makes `holder` an admin (see above): the one test for the store's last-admin
+    /// rule and the REST server's.
+    public static func makesAdmin(_ permission: Permission, holder: String) -> Bool {
+        guard permission.context == .http, permission.operation == .readWrite, let scope = adminFilter,
+              let filter = try? TopicFilter(validating: permission.resource) else { return false }
+        return filter.covers(scope, username: holder, clientId: "")
+    }
 
     /// Enabled users who are admins (see above), sorted.
     public func adminUsernames() throws(StoreError) -> [String] {
@@ -20,13 +29,12 @@ extension Store {
             WHERE p.context = 'http' AND p.operation = 'readWrite' AND u.enabled = 1
             ORDER BY u.username
             """)
-        guard let scope = try? TopicFilter(validating: Self.adminScope) else { return [] }
         var names: [String] = []
         while try stmt.step() {
             let username = stmt.text(0)
             if names.last == username { continue }
-            guard let filter = try? TopicFilter(validating: stmt.text(1)) else { continue }
-            if filter.covers(scope, username: username, clientId: "") { names.append(username) }
+            let permission = Permission(resource: stmt.text(1), operation: .readWrite, context: .http)
+            if Self.makesAdmin(permission, holder: username) { names.append(username) }
         }
         return names
     }

@@ -50,11 +50,7 @@ extension Admin {
 
     /// Whether these permissions (one role's, or a user's) give their holder admin status.
     static func makesAdmin(_ permissions: [Permission], username: String) -> Bool {
-        guard let scope = try? TopicFilter(validating: Store.adminScope) else { return false }
-        return permissions.contains { permission in
-            permission.context == .http && permission.operation == .readWrite
-                && (try? TopicFilter(validating: permission.resource))?.covers(scope, username: username, clientId: "") == true
-        }
+        permissions.contains { Store.makesAdmin($0, holder: username) }
     }
 
     /// Whether the caller's own http permissions cover `permission` (for `holder`, who replaces its %u).
