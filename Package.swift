@@ -14,15 +14,18 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
-        // System C libraries only: the broker process must stay lean.
+        // System C libraries only: the broker process must stay lean. Two C modules, so that only
+        // the plugin sees the broker's headers.
         .target(
-            name: "CShim",
+            name: "CSystemLibraries",
+            path: "Sources/CShim/System",
             linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("crypto")]
         ),
+        .target(name: "CMosquitto", path: "Sources/CShim/Mosquitto"),
         // Pure Swift core: no broker types, no Foundation (keeps the plugin small).
-        .target(name: "AuthCore", dependencies: ["CShim"]),
+        .target(name: "AuthCore", dependencies: ["CSystemLibraries"]),
         // Thin @_cdecl adapter loaded by Mosquitto.
-        .target(name: "MosquittoPlugin", dependencies: ["AuthCore", "CShim"]),
+        .target(name: "MosquittoPlugin", dependencies: ["AuthCore", "CMosquitto"]),
         // `cwauth serve`: REST API and admin web page. Only the CLI links it, never the plugin.
         .target(
             name: "CWAuthServer",

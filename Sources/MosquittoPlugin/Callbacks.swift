@@ -1,5 +1,5 @@
 import AuthCore
-import CShim
+import CMosquitto
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
 import AuthCore
-import CShim
+import CMosquitto
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import AuthCore
-import CShim
+import CMosquitto
 
 /// Mosquitto plugin API v5 entry points. Everything here translates between C and AuthCore;
 /// the decisions live in `BrokerCore`.

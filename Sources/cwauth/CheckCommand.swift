@@ -18,7 +18,7 @@ struct CheckCommand: ParsableCommand {
             let store = try global.openStore()
             _ = try store.requireUser(username)
             let snapshot = Snapshot(policy: try store.loadPolicy())
-            let isFilter = topic.contains("+") || topic.contains("#") || topic.hasPrefix("$share/")
+            let isFilter = BrokerSemantics.namesSubscription(topic)
             if isFilter && op == .write { throw CLIError("cannot publish to a filter with wildcards: \(topic)") }
             let access: BrokerAccess = isFilter ? .subscribe : op == .write ? .write : .read
             if let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username {

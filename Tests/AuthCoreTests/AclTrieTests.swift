@@ -128,7 +128,7 @@ private struct Fuzz {
             let snap = snapshot(roles: roles, users: users, prefetch: round % 2 == 1, determinize: determinize)
             #expect(snap.compiled.prefetchTries == (round % 2 == 1))
             #expect(snap.compiled.load == (round % 2 == 1 ? CompiledAcl.denseLoad : CompiledAcl.roomyLoad))
-            // Tries that need prefetching are never made deterministic (AclTrie.swift).
+            // Tries that need prefetching are never made deterministic (CompiledAcl.swift).
             if !determinize || !fuzz.substitutions || round % 2 == 1 {
                 #expect(snap.compiled.deterministicRoles == (determinize && round % 2 == 0 ? roles.count : 0))
             }
@@ -147,7 +147,7 @@ private struct Fuzz {
 
                 let filter = fuzz.filter()
                 let subscribe = snap.decideSubscribe(username: name, clientId: client,
-                                                     filter: Snapshot.withoutSharePrefix(filter)).isAllowed
+                                                     filter: BrokerSemantics.subscribedFilter(filter)).isAllowed
                 let gotSubscribe = snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)
 
                 cases += 3
@@ -199,7 +199,7 @@ private struct Fuzz {
                 if snap.brokerAllows(username: u.username, clientId: client, topic: topic, access: .write)
                     != snap.decide(username: u.username, clientId: client, topic: (u.publishPrefix ?? "") + topic, access: .write).isAllowed { mismatches += 1 }
                 if snap.brokerAllowsSubscribe(username: u.username, clientId: client, filter: filter)
-                    != snap.decideSubscribe(username: u.username, clientId: client, filter: Snapshot.withoutSharePrefix(filter)).isAllowed { mismatches += 1 }
+                    != snap.decideSubscribe(username: u.username, clientId: client, filter: BrokerSemantics.subscribedFilter(filter)).isAllowed { mismatches += 1 }
             }
         }
         #expect(mismatches == 0)
@@ -439,7 +439,7 @@ private struct Fuzz {
                     ("write \(prefixed)", snap.decide(username: name, clientId: client, topic: prefixed, access: .write).isAllowed,
                      snap.brokerAllows(username: name, clientId: client, topic: topic, access: .write)),
                     ("subscribe \(filter)", snap.decideSubscribe(username: name, clientId: client,
-                                                                 filter: Snapshot.withoutSharePrefix(filter)).isAllowed,
+                                                                 filter: BrokerSemantics.subscribedFilter(filter)).isAllowed,
                      snap.brokerAllowsSubscribe(username: name, clientId: client, filter: filter)),
                 ]
                 for (what, want, got) in checks {
@@ -607,10 +607,10 @@ private struct Fuzz {
         let (username, clientId, telemetry, state, filter) = (views[0], views[1], views[2], views[3], views[4])
         var allowed = 0
         for i in 0..<250_000 {
-            if s.brokerAllows(username: username, clientId: clientId, topic: telemetry, access: .write) { allowed += 1 }
-            if s.brokerAllows(username: username, clientId: clientId, topic: state, access: i & 1 == 0 ? .read : .write) { allowed += 1 }
-            if s.brokerAllows(username: username, clientId: clientId, topic: telemetry, access: .read) { allowed += 1 }
-            if s.brokerAllowsSubscribe(username: username, clientId: clientId, filter: filter) { allowed += 1 }
+            if s.allows(username: username, clientId: clientId, subject: telemetry, access: .write) { allowed += 1 }
+            if s.allows(username: username, clientId: clientId, subject: state, access: i & 1 == 0 ? .read : .write) { allowed += 1 }
+            if s.allows(username: username, clientId: clientId, subject: telemetry, access: .read) { allowed += 1 }
+            if s.allows(username: username, clientId: clientId, subject: filter, access: .subscribe) { allowed += 1 }
         }
         #expect(allowed == 500_000)
     }

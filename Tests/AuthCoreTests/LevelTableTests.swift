@@ -39,15 +39,6 @@ import Testing
                 changed[position] &+= 1
                 #expect(find(changed) != id, "\(key.count) bytes, changed at \(position)")
             }
-            // The same bytes as a level straddling prefix and topic, split at every point.
-            for split in 0...key.count {
-                let found = key[..<split].withUnsafeBufferPointer { first in
-                    key[split...].withUnsafeBufferPointer { second in
-                        table.find(ByteSeq(first, second), from: 0, to: key.count)
-                    }
-                }
-                #expect(found == id, "\(key.count) bytes split at \(split)")
-            }
         }
         #expect(find(Self.bytes(41, seed: 3)) == EdgeTag.none)
         #expect(find(Self.bytes(5, seed: 4)) == EdgeTag.none)

@@ -4,7 +4,7 @@
 // over 8 bytes). A name → id → record → role ids → trie heads chain was four dependent loads more;
 // at 10⁶ rules, where the tries are far larger than the CPU caches, each of them a miss.
 
-import CShim
+import CSystemLibraries
 
 /// Where one role's trie lives in the shared slot array (`CompiledAcl.slots`): its table hashes
 /// edges into `size` slots from `base` (0: the role has no edges); the root's flags are here.

@@ -1,6 +1,6 @@
-import CShim
+import CSystemLibraries
 
-/// Thin wrappers over OpenSSL's libcrypto (through CShim). No Foundation.
+/// Thin wrappers over OpenSSL's libcrypto (through CSystemLibraries). No Foundation.
 public enum Crypto {
     /// `count` bytes from OpenSSL's CSPRNG (`RAND_bytes`). Traps if the CSPRNG fails: handing out
     /// predictable salts or keys would be worse than stopping.

@@ -10,7 +10,7 @@ public final class Snapshot: Sendable {
     /// Sorted; the broker names them in its log.
     public let unusableHashes: [String]
     let acl: ReferenceAcl
-    /// The same permissions compiled for the broker's hot path (see AclTrie.swift).
+    /// The same permissions compiled for the broker's hot path (see CompiledAcl.swift).
     let compiled: CompiledAcl
 
     public convenience init(policy: Policy, version: Int64 = 0) {
@@ -19,7 +19,7 @@ public final class Snapshot: Sendable {
 
     /// `prefetchAbove`: see `CompiledAcl.prefetchThreshold`, `levelLimit`: see `CompiledAcl.complete`
     /// (tests lower them to run those paths on small policies); `determinize: false` keeps every
-    /// role's plain trie (TrieDeterminize.swift).
+    /// role's plain trie (TrieDeterminizer.swift).
     init(policy: Policy, version: Int64, prefetchAbove: Int, levelLimit: UInt32 = EdgeTag.firstReserved,
          determinize: Bool = true) {
         self.version = version
@@ -69,18 +69,23 @@ public final class Snapshot: Sendable {
 
     // MARK: - broker hot path
 
-    /// Broker hot path. Buffers are UTF-8 without the NUL. For .write, the user's publish prefix is
-    /// prepended (Mosquitto checks the topic as sent; permissions are written against prefix+topic)
-    /// without allocating: the prefix levels and the topic levels are walked as one sequence.
-    /// Same answer as `decide(...).isAllowed` on prefix + topic; no allocation, no SQLite, no String.
-    public func brokerAllows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
-                             topic: UnsafeBufferPointer<UInt8>, access: Access) -> Bool {
+    /// The broker's question on its own bytes (UTF-8, no NUL), answered as `brokerDecision` would
+    /// (`BrokerSemantics`): no allocation, no SQLite, no String.
+    public func allows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                       subject: UnsafeBufferPointer<UInt8>, access: BrokerAccess) -> Bool {
+        guard BrokerSemantics.needsPermission(access) else { return true }
         guard compiled.complete else {
-            let name = Self.text(username)
-            let prefix = access == .write ? users[name]?.publishPrefix ?? "" : ""
-            return decide(username: name, clientId: Self.text(clientId), topic: prefix + Self.text(topic), access: access).isAllowed
+            return brokerDecision(username: Self.text(username), clientId: Self.text(clientId), topic: Self.text(subject),
+                                  access: access).isAllowed
         }
-        return compiled.verdict(username: username, clientId: ownClientId(clientId, username), topic: topic, access: access) == .allowed
+        let clientId = ownClientId(clientId, username)
+        if BrokerSemantics.isFilter(access) {
+            return compiled.subscribeVerdict(username: username, clientId: clientId,
+                                             filter: BrokerSemantics.subscribedFilter(subject)) == .allowed
+        }
+        return compiled.verdict(username: username, clientId: clientId, topic: subject,
+                                access: BrokerSemantics.operation(access),
+                                prefixed: BrokerSemantics.usesPublishPrefix(access)) == .allowed
     }
 
     /// `%c` stands only for a client id of the user's own (see `ClientIds`); any other is passed on
@@ -88,17 +93,6 @@ public final class Snapshot: Sendable {
     @inline(__always)
     private func ownClientId(_ clientId: UnsafeBufferPointer<UInt8>, _ username: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         compiled.usesClientId && !ClientIds.belongs(clientId, to: username) ? UnsafeBufferPointer(start: nil, count: 0) : clientId
-    }
-
-    /// Broker hot path for SUBSCRIBE (`$share/GROUP/` stripped first): same answer as
-    /// `decideSubscribe(...).isAllowed` on the stripped filter.
-    public func brokerAllowsSubscribe(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
-                                      filter: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard compiled.complete else {
-            return decideSubscribe(username: Self.text(username), clientId: Self.text(clientId),
-                                   filter: Self.text(CompiledAcl.stripSharePrefix(filter))).isAllowed
-        }
-        return compiled.subscribeVerdict(username: username, clientId: ownClientId(clientId, username), filter: filter) == .allowed
     }
 
     /// Whether the hot path runs on the compiled tries; false for a policy too large for them (see
@@ -118,24 +112,30 @@ public final class Snapshot: Sendable {
         return prefix.isEmpty ? nil : withExtendedLifetime(self) { body(prefix) }
     }
 
-    /// `brokerAllows` on Strings (tests, benchmarks): the byte version over the strings' UTF-8.
-    public func brokerAllows(username: String, clientId: String, topic: String, access: Access) -> Bool {
+    /// `allows` on Strings (tests, benchmarks): the byte version over the strings' UTF-8.
+    public func allows(username: String, clientId: String, subject: String, access: BrokerAccess) -> Bool {
         var username = username
         var clientId = clientId
-        var topic = topic
+        var subject = subject
         return username.withUTF8 { u in
-            clientId.withUTF8 { c in topic.withUTF8 { t in brokerAllows(username: u, clientId: c, topic: t, access: access) } }
+            clientId.withUTF8 { c in subject.withUTF8 { t in allows(username: u, clientId: c, subject: t, access: access) } }
         }
     }
 
-    /// `brokerAllowsSubscribe` on Strings (tests, benchmarks).
+    /// A publish (`write`) or delivery (`read`) as the broker checks it, on bytes (benchmarks).
+    public func brokerAllows(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
+                             topic: UnsafeBufferPointer<UInt8>, access: Access) -> Bool {
+        allows(username: username, clientId: clientId, subject: topic, access: access == .read ? .read : .write)
+    }
+
+    /// A publish (`write`) or delivery (`read`) as the broker checks it (tests, benchmarks).
+    public func brokerAllows(username: String, clientId: String, topic: String, access: Access) -> Bool {
+        allows(username: username, clientId: clientId, subject: topic, access: access == .read ? .read : .write)
+    }
+
+    /// A SUBSCRIBE as the broker checks it (tests, benchmarks).
     public func brokerAllowsSubscribe(username: String, clientId: String, filter: String) -> Bool {
-        var username = username
-        var clientId = clientId
-        var filter = filter
-        return username.withUTF8 { u in
-            clientId.withUTF8 { c in filter.withUTF8 { f in brokerAllowsSubscribe(username: u, clientId: c, filter: f) } }
-        }
+        allows(username: username, clientId: clientId, subject: filter, access: .subscribe)
     }
 
     /// Bytes of the compiled ACL (tries, interned levels, user table); the reference form is extra.

@@ -1,4 +1,4 @@
-import CShim
+import CSystemLibraries
 
 /// Why an encoded password hash was rejected. Reasons are one line and never contain the input
 /// (a misplaced clear-text password must not end up in a log).

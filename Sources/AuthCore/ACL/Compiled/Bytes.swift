@@ -1,14 +1,12 @@
-// Byte-level tools for the ACL hot path: hashing, scanning and comparing raw UTF-8 slices, a
-// virtual "prefix + topic" byte sequence, and frozen raw copies of build-time arrays. Nothing here
-// allocates, and nothing ever turns bytes into a String: MQTT compares topics and usernames as
+// Byte-level tools for the ACL hot path: hashing, scanning and comparing raw UTF-8 slices. Nothing
+// here allocates, and nothing ever turns bytes into a String: MQTT compares topics and usernames as
 // bytes (see Topic.swift's header on why String == is not that).
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A hash of byte strings. Word-at-a-time over contiguous bytes; the byte-at-a-time variant for
-/// a level that straddles the publish prefix and the topic gives the same value for the same bytes.
+/// A hash of byte strings, word at a time.
 enum ByteHash {
     static let seed: UInt64 = 0x243F_6A88_85A3_08D3
     static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -66,23 +64,6 @@ enum ByteHash {
         }
         return UInt64(base[0]) | UInt64(base[count &>> 1]) &<< UInt64(8 &* (count &>> 1))
             | UInt64(base[count &- 1]) &<< UInt64(8 &* (count &- 1))
-    }
-
-    /// Same value as `hash` for the bytes `seq[start..<end]`, fetched one at a time.
-    static func hash(_ seq: ByteSeq, from start: Int, to end: Int) -> UInt64 {
-        var h = seed
-        var i = start
-        while i < end {
-            var word: UInt64 = 0
-            var j = 0
-            while j < 8 && i < end {
-                word |= UInt64(seq[i]) &<< UInt64(8 &* j)
-                j &+= 1
-                i &+= 1
-            }
-            h = mix(h, word)
-        }
-        return finish(h, count: end &- start)
     }
 }
 
@@ -190,113 +171,5 @@ enum ByteCompare {
             }
         }
         return true
-    }
-}
-
-/// Two buffers read as one byte sequence: the user's publish prefix followed by the topic, so that
-/// a publish is checked as `prefix + topic` without building that string.
-struct ByteSeq {
-    let first: UnsafeBufferPointer<UInt8>
-    let second: UnsafeBufferPointer<UInt8>
-
-    @inline(__always)
-    init(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) {
-        self.first = first
-        self.second = second
-    }
-
-    @inline(__always)
-    var count: Int { first.count &+ second.count }
-
-    /// Unchecked: callers stay within 0..<count.
-    @inline(__always)
-    subscript(_ i: Int) -> UInt8 {
-        i < first.count ? first.baseAddress.unsafelyUnwrapped[i] : second.baseAddress.unsafelyUnwrapped[i &- first.count]
-    }
-
-    /// The bytes start..<end as one pointer when they lie in one buffer (nil when they straddle
-    /// the boundary; any pointer, possibly nil, for an empty range).
-    @inline(__always)
-    func contiguous(from start: Int, to end: Int) -> (straddles: Bool, base: UnsafePointer<UInt8>?) {
-        if end <= first.count { return (false, first.baseAddress.map { $0 + start }) }
-        if start >= first.count { return (false, second.baseAddress.map { $0 + (start &- first.count) }) }
-        return (true, nil)
-    }
-
-    /// Do the bytes start..<end equal `other`?
-    @inline(__always)
-    func equals(from start: Int, to end: Int, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard end &- start == other.count else { return false }
-        let (straddles, base) = contiguous(from: start, to: end)
-        if !straddles { return ByteCompare.equal(base, other.baseAddress, other.count) }
-        var j = 0
-        for i in start..<end {
-            if self[i] != other[j] { return false }
-            j &+= 1
-        }
-        return true
-    }
-}
-
-/// Raw copies of build-time arrays of plain values, freed by their owner with `free`.
-enum Frozen {
-    /// A copy this large is mapped on its own, aligned to 2 MB, and the kernel is asked to back it
-    /// with 2 MB pages before it is touched. A check touches a few random slots of tries that reach
-    /// tens of MB; with 4 KB pages each touch would also miss the TLB and walk the page tables
-    /// (twice over in a VM). Not `posix_memalign`: below glibc's mmap threshold (up to 32 MB once a
-    /// large block has been freed, as the snapshot build does) that returns heap memory whose pages
-    /// are already there, 4 KB each, and the hint changes nothing (measured: no huge pages at all).
-    /// On this project's VM the 2 MB pages made no measurable difference to the check at 10⁶ rules
-    /// (16 alternating pairs of runs, the two forms' medians within 5 % and each run ±30 % from the
-    /// next); on bare metal they should spare most of those touches a page walk (not measured here).
-    static let hugePageBytes = 2 << 20
-
-    static func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
-        let bytes = byteCount(array.count, T.self)
-        let mapped = mappedSize(bytes)
-        let raw = mapped > 0 ? mapHuge(mapped) : malloc(bytes)
-        guard let raw else { fatalError("cwauth: out of memory (\(bytes) bytes for the compiled policy)") }
-        let buffer = UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: max(array.count, 1)), count: array.count)
-        _ = buffer.initialize(fromContentsOf: array)
-        return buffer
-    }
-
-    static func free<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
-        let mapped = mappedBytes(buffer)
-        if mapped > 0 {
-            _ = munmap(UnsafeMutableRawPointer(buffer.baseAddress), mapped)
-        } else {
-            Glibc.free(buffer.baseAddress)
-        }
-    }
-
-    /// Bytes of `buffer` in a mapping of its own (outside malloc's heap, so a malloc count misses
-    /// them); 0 for a copy on the heap.
-    static func mappedBytes<T>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
-        mappedSize(byteCount(buffer.count, T.self))
-    }
-
-    private static func byteCount<T>(_ count: Int, _: T.Type) -> Int {
-        max(count, 1) * MemoryLayout<T>.stride
-    }
-
-    /// The one place that decides: a copy of `bytes` gets a mapping of this size (whole 2 MB
-    /// pages), or 0 for the heap.
-    private static func mappedSize(_ bytes: Int) -> Int {
-        bytes >= hugePageBytes ? (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes : 0
-    }
-
-    /// `size` bytes (whole 2 MB pages) of fresh pages at a 2 MB boundary: a mapping 2 MB larger, trimmed.
-    private static func mapHuge(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let mapped = mmap(nil, size + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              mapped != MAP_FAILED else { return nil }
-        let address = UInt(bitPattern: mapped)
-        let aligned = (address + UInt(hugePageBytes) - 1) & ~UInt(hugePageBytes - 1)
-        let head = Int(aligned - address)  // 0 ..< hugePageBytes, so the tail is never empty
-        if head > 0 { _ = munmap(mapped, head) }
-        _ = munmap(mapped + head + size, hugePageBytes - head)
-        let start = mapped + head
-        _ = madvise(start, size, MADV_HUGEPAGE)  // a hint: without it, 4 KB pages
-        return start
     }
 }

@@ -1,4 +1,4 @@
-import CShim
+import CSystemLibraries
 
 /// Every failure the store can report, each with a message an operator can act on.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {

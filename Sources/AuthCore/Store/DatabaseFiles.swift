@@ -1,4 +1,4 @@
-import CShim
+import CSystemLibraries
 import Synchronization
 #if canImport(Glibc)
 import Glibc

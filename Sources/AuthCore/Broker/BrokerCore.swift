@@ -25,15 +25,6 @@ public struct LateAnswer: Equatable, Sendable {
     public let allowed: Bool
 }
 
-/// What the broker asks about a topic. Mosquitto's MOSQ_ACL_* map onto these one to one.
-public enum BrokerAccess: Sendable {
-    case read, write, subscribe, unsubscribe
-    /// The broker publishes a client's Last Will. No MOSQ_EVT_MESSAGE rewrites a will, so it is
-    /// checked on its topic as given, without the publish prefix: a will goes out only where the
-    /// user may publish that very topic.
-    case will
-}
-
 /// Everything the Mosquitto plugin decides, without any broker type: the plugin only translates
 /// C events into these calls and return values back into MOSQ_ERR_* codes.
 ///
@@ -389,30 +380,11 @@ public final class BrokerCore: Sendable {
     /// logged. `username` nil (anonymous client) is denied; unsubscribe is always allowed.
     public func aclCheck(username: UnsafePointer<CChar>?, clientId: UnsafePointer<CChar>?,
                          topic: UnsafePointer<CChar>, access: BrokerAccess) -> Bool {
-        if access == .unsubscribe { return true }
+        guard BrokerSemantics.needsPermission(access) else { return true }
         guard let username else { return false }
         let snapshot = self.snapshot
-        let user = Self.bytes(username)
-        let client = clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0)
-        let subject = Self.bytes(topic)
-        let allowed: Bool
-        switch access {
-        case .write:
-            // Mosquitto checks the topic as sent, before MOSQ_EVT_MESSAGE rewrites it; permissions are
-            // written against the final topic, and the byte check prepends the publish prefix itself.
-            allowed = snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .write)
-        case .read:
-            allowed = snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .read)
-        case .subscribe, .unsubscribe:
-            allowed = snapshot.brokerAllowsSubscribe(username: user, clientId: client, filter: subject)
-        case .will:
-            // Without a prefix a will is an ordinary publish; with one, the (rare) explained path
-            // checks the bare topic the broker will really publish.
-            allowed = snapshot.withPublishPrefix(username: user) { _ in () } == nil
-                ? snapshot.brokerAllows(username: user, clientId: client, topic: subject, access: .write)
-                : snapshot.brokerDecision(username: String(cString: username), clientId: clientId.map { String(cString: $0) } ?? "",
-                                          topic: String(cString: topic), access: .will).isAllowed
-        }
+        let allowed = snapshot.allows(username: Self.bytes(username), clientId: clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0),
+                                      subject: Self.bytes(topic), access: access)
         if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
             logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
         }

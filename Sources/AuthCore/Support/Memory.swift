@@ -1,4 +1,4 @@
-import CShim
+import CSystemLibraries
 
 enum Memory {
     /// Hands free heap pages back to the system. A replaced snapshot of a million rules leaves

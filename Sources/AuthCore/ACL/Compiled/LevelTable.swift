@@ -143,26 +143,7 @@ struct LevelTable {
         }
     }
 
-    /// The id of `seq[start..<end]`, or `EdgeTag.none`; for a level that may straddle the publish
-    /// prefix and the topic.
-    func find(_ seq: ByteSeq, from start: Int, to end: Int) -> UInt32 {
-        let count = end &- start
-        let (straddles, base) = seq.contiguous(from: start, to: end)
-        if !straddles {
-            let (head, tail) = Self.words(base, count)
-            return find(head: head, tail: tail, base, count)
-        }
-        var head: UInt64 = 0
-        var tail: UInt64 = 0
-        for j in 0..<min(count, 8) { head |= UInt64(seq[start &+ j]) &<< UInt64(8 &* j) }
-        for j in 8..<max(8, min(count, 16)) { tail |= UInt64(seq[start &+ j]) &<< UInt64(8 &* (j &- 8)) }
-        let key = count <= 16 ? Self.key(head: head, tail: tail, nil, count) : ByteHash.hash(seq, from: start, to: end)
-        return probe(key, head: head, tail: tail, count: count) { rest in
-            seq.equals(from: start &+ 16, to: end, UnsafeBufferPointer(start: rest, count: count &- 16))
-        }
-    }
-
-    /// The search both `find`s share, from the entry `key` hashes to. `restEquals` compares a
+    /// The search of `find`, from the entry `key` hashes to. `restEquals` compares a
     /// candidate's bytes after its first 16 (asked only for levels longer than that).
     @inline(__always)
     private func probe(_ key: UInt64, head: UInt64, tail: UInt64, count: Int,

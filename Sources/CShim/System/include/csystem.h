@@ -1,5 +1,8 @@
-#ifndef CWAUTH_CSHIM_H
-#define CWAUTH_CSHIM_H
+#ifndef CWAUTH_CSYSTEM_H
+#define CWAUTH_CSYSTEM_H
+
+/* The system C libraries AuthCore uses: SQLite, OpenSSL's libcrypto, glibc's malloc_trim. No broker
+ * header here, so the core cannot depend on Mosquitto by accident. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,9 +12,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
-#include <mosquitto.h>
-#include <mosquitto_broker.h>
-#include <mosquitto_plugin.h>
 
 /* Binds text that SQLite must copy (SQLITE_TRANSIENT is a macro cast Swift cannot import). */
 int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int length);
@@ -20,12 +20,6 @@ int cwauth_sqlite_bind_text(sqlite3_stmt *stmt, int index, const char *text, int
  * connection's own file handle: opening and closing another descriptor on a file SQLite has open
  * would drop the process's POSIX locks on it. Returns an SQLite result code. */
 int cwauth_sqlite_read_header(sqlite3 *db, void *buffer, int length, sqlite3_int64 *size);
-
-/* mosquitto_log_printf is variadic; Swift cannot call it. These inline helpers are only
- * emitted where they are used (the plugin), so the CLI never needs broker symbols. */
-static inline void cwauth_log(int level, const char *message) {
-    mosquitto_log_printf(level, "cwauth: %s", message);
-}
 
 /* A read hint for the ACL check (Swift has no prefetch): it asks for the trie slots a walk will
  * probe before the walk needs them, so that misses overlap instead of following one another. */

@@ -1,4 +1,4 @@
-import CShim
+import CSystemLibraries
 #if canImport(Glibc)
 import Glibc
 #endif
