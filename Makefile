@@ -6,7 +6,7 @@ PYTHON       ?= python3
 export CWAUTH_BIN    = $(CURDIR)/$(BIN_DIR)/cwauth
 export CWAUTH_PLUGIN = $(CURDIR)/$(BIN_DIR)/libcwauth_mosquitto.so
 
-.PHONY: all deps build test unit-test e2e-test run bench clean
+.PHONY: all deps build test unit-test e2e-test run bench assets clean
 
 all: build
 
@@ -31,6 +31,11 @@ run: build
 
 bench: build
 	@bash Benchmarks/run.sh
+
+# Regenerates the Swift sources holding docs/openapi.json and web/ after either is edited. The generated
+# sources are committed, so building and testing never need this (or Python).
+assets:
+	$(PYTHON) scripts/embed_assets.py
 
 clean:
 	rm -rf .build run artifacts

@@ -7,16 +7,6 @@ import Testing
 
 @Suite("OpenAPI document")
 struct OpenAPITests {
-    static let docsFile = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("docs/openapi.json")
-
-    /// The served document is the repository's file, byte for byte (scripts/embed_openapi.py copies it).
-    @Test func embeddedTextEqualsTheDocsFile() throws {
-        let file = try Data(contentsOf: Self.docsFile)
-        #expect(Data(OpenAPIDocument.text.utf8) == file, "run scripts/embed_openapi.py after editing docs/openapi.json")
-    }
-
     /// Operations (method + path) the document lists.
     static func documentedOperations() throws -> Set<String> {
         let document = try #require(JSONValue.parse(Array(OpenAPIDocument.text.utf8)))

@@ -1,9 +1,3 @@
-/// /static/app.js: the only script of the admin page. Vanilla JS over the JSON API with the session
-/// cookie; every state-changing request carries the CSRF token learnt from GET /api/auth/session.
-/// DOM is built with textContent only (never innerHTML with data): usernames are admin-untrusted input
-/// that devices choose themselves.
-enum WebScript {
-    static let source = #"""
 "use strict";
 (() => {
   const POLL_MS = 1500;
@@ -792,5 +786,3 @@ enum WebScript {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
   else boot();
 })();
-"""#
-}
