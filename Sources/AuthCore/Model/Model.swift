@@ -37,6 +37,18 @@ public struct Permission: Sendable, Hashable {
     }
 }
 
+// Strict like the rest of the policy document (PolicyDocument.swift): unknown fields are refused.
+extension Permission: Codable {
+    enum CodingKeys: String, CodingKey, CaseIterable { case resource, operation, context }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
+        self.init(resource: try c.decode(String.self, forKey: .resource),
+                  operation: try c.decode(Operation.self, forKey: .operation),
+                  context: try c.decodeIfPresent(PermissionContext.self, forKey: .context) ?? .mqtt)
+    }
+}
+
 public struct Role: Sendable, Equatable {
     public var name: String
     public var permissions: [Permission]

@@ -12,8 +12,7 @@ public struct PolicyDocument: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case roles, users }
 
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
         roles = try c.decodeIfPresent([RoleSpec].self, forKey: .roles) ?? []
         users = try c.decodeIfPresent([UserSpec].self, forKey: .users) ?? []
     }
@@ -31,36 +30,14 @@ public struct RoleSpec: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case name, permissions }
 
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         permissions = try c.decodeIfPresent([PermissionSpec].self, forKey: .permissions) ?? []
     }
 }
 
-public struct PermissionSpec: Codable, Sendable, Equatable {
-    public var resource: String
-    public var operation: Operation
-    public var context: PermissionContext
-
-    public init(resource: String, operation: Operation, context: PermissionContext = .mqtt) {
-        self.resource = resource
-        self.operation = operation
-        self.context = context
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case resource, operation, context }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        resource = try c.decode(String.self, forKey: .resource)
-        operation = try c.decode(Operation.self, forKey: .operation)
-        context = try c.decodeIfPresent(PermissionContext.self, forKey: .context) ?? .mqtt
-    }
-
-    var permission: Permission { Permission(resource: resource, operation: operation, context: context) }
-}
+/// A permission in the document is the model's own `Permission`: one spelling of the concept.
+public typealias PermissionSpec = Permission
 
 public struct UserSpec: Codable, Sendable, Equatable {
     public var username: String
@@ -83,8 +60,7 @@ public struct UserSpec: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case username, password, passwordHash, roles, enabled, publishPrefix }
 
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
         username = try c.decode(String.self, forKey: .username)
         password = try c.decodeIfPresent(String.self, forKey: .password)
         passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash)
@@ -104,11 +80,17 @@ struct AnyCodingKey: CodingKey {
     }
 }
 
-func rejectUnknownKeys(_ decoder: any Decoder, allowed: [String]) throws {
+/// The keyed container of a document object whose unknown fields are refused, so that typos never
+/// pass silently.
+func strictContainer<Key: CodingKey & CaseIterable & RawRepresentable>(
+    _ decoder: any Decoder, keyedBy: Key.Type
+) throws -> KeyedDecodingContainer<Key> where Key.RawValue == String {
+    let allowed = Key.allCases.map(\.rawValue)
     let container = try decoder.container(keyedBy: AnyCodingKey.self)
     for key in container.allKeys where !allowed.contains(key.stringValue) {
         throw DecodingError.dataCorrupted(.init(
             codingPath: container.codingPath + [key],
             debugDescription: "unknown field \"\(key.stringValue)\" (expected one of: \(allowed.joined(separator: ", ")))"))
     }
+    return try decoder.container(keyedBy: Key.self)
 }

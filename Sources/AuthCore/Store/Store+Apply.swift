@@ -72,7 +72,7 @@ extension Store {
     }
 
     private func applyRole(_ spec: RoleSpec, now: Int64, summary: inout ApplySummary) throws(StoreError) {
-        let wanted = spec.permissions.map(\.permission)
+        let wanted = spec.permissions
         guard let existing = try role(named: spec.name) else {
             try addRole(spec.name, now: now)
             if let id = try roleID(spec.name) { try replacePermissions(roleID: id, wanted) }
@@ -136,9 +136,7 @@ extension Store {
         let policy = try loadPolicy()
         return PolicyDocument(
             roles: policy.roles.map { role in
-                RoleSpec(name: role.name, permissions: role.permissions.map {
-                    PermissionSpec(resource: $0.resource, operation: $0.operation, context: $0.context)
-                })
+                RoleSpec(name: role.name, permissions: role.permissions)
             },
             users: policy.users.map { user in
                 UserSpec(username: user.username, passwordHash: user.passwordHash, roles: user.roles,

@@ -3,7 +3,7 @@ import CSystemLibraries
 /// A walk over one role's trie at a time, for one topic or filter whose levels are described.
 struct TrieWalk {
     private let allSlots: UnsafePointer<TrieSlot>
-    fileprivate var slots: UnsafePointer<TrieSlot>
+    private var slots: UnsafePointer<TrieSlot>
     private var size: UInt64 = 0
     let levels: UnsafePointer<LevelInfo>
     /// Levels of the topic / filter (only the first `maxDepth` are described).
@@ -66,42 +66,71 @@ struct TrieWalk {
     /// Does a permission of the current role match the topic (read / write)?
     @inline(__always)
     func matches(_ rootInfo: UInt8) -> Bool {
-        rootInfo & TrieNode.deterministic != 0 ? matchesDeterministic(rootInfo) : matchesPlain(TrieNode.root, rootInfo, 0)
+        rootInfo & TrieNode.deterministic != 0 ? matchesDeterministic(rootInfo) : walkPlain(TrieNode.root, rootInfo, 0, firstLevelEmpty: false)
     }
 
     /// Does one read permission of the current role cover every topic the filter can match (SUBSCRIBE)?
     @inline(__always)
     func covers(_ rootInfo: UInt8, firstLevelEmpty: Bool) -> Bool {
         rootInfo & TrieNode.deterministic != 0 ? coversDeterministic(rootInfo, firstLevelEmpty: firstLevelEmpty)
-            : coversPlain(TrieNode.root, rootInfo, 0, firstLevelEmpty: firstLevelEmpty)
+            : walkPlain(TrieNode.root, rootInfo, 0, firstLevelEmpty: firstLevelEmpty)
     }
 
-    /// `step`'s answer when a walk below an edge it tried succeeded.
-    fileprivate static let matched = -2
+    /// A plain trie's walk below `node` (at `depth` levels), for a topic (`matches`) and a filter
+    /// (`covers`, `TopicFilter.covers` walked in lockstep: before any '#', one filter level per trie
+    /// level) alike: a topic's levels are all literal, and a literal level of either takes the same
+    /// edges. Loops along one candidate edge and recurses only where several match the same level.
+    private func walkPlain(_ node: UInt32, _ info: UInt8, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
+        var node = node
+        var info = info
+        var depth = depth
+        while true {
+            // A permission '#' here matches whatever follows, except a leading '#' and a "$..." first level.
+            if info & hashBit != 0 && (depth != 0 || !dollar) { return true }
+            if depth == count { return info & endBit != 0 }
+            if info & TrieNode.anyChild == 0 { return false }
+            // A node with children is shallower than maxDepth, so this level is described.
+            let level = levels[depth]
+            var next: Int
+            if level.flags & (LevelInfo.plus | LevelInfo.hash) == 0 {
+                next = step(node, info, level, depth, firstLevelEmpty: firstLevelEmpty)
+                if next == Self.matched { return true }
+            } else if level.flags & LevelInfo.hash != 0 {
+                return plusHashCovers(node, info, depth, firstLevelEmpty: firstLevelEmpty)
+            } else {
+                // Only a permission '+' covers the filter's '+'.
+                next = info & TrieNode.plusChild != 0 ? child(node, EdgeTag.plus) : -1
+            }
+            guard next >= 0 else { return false }
+            node = UInt32(truncatingIfNeeded: next)
+            info = slots[next].info
+            depth &+= 1
+        }
+    }
 
-    /// The edges of a plain trie's `node` that a literal level of the topic or filter can take: its
-    /// own literal, '+', and %u / %c when the level is the username / client id. Every edge but the
-    /// last one found is walked below at once (by `Kind`: a generic parameter rather than a closure,
-    /// so each walk calls itself directly); the last is returned for the caller's loop to follow,
-    /// so a walk recurses only where several edges match one level.
-    /// Returns -1 when no edge matches, `matched` when a walk below an earlier edge succeeded.
+    /// `step`'s answer when the walk below an edge it tried succeeded.
+    private static let matched = -2
+
+    /// The edges of a plain trie's `node` that a literal level can take: its own literal, '+', and
+    /// %u / %c when the level is the username / client id. The walk goes on below every edge but the
+    /// last one found at once; the last is returned for the caller's loop to follow. Returns -1 when
+    /// no edge matches, `matched` when the walk below an earlier edge succeeded.
     @inline(__always)
-    private func step<Kind: PlainWalk>(_ kind: Kind.Type, _ node: UInt32, _ info: UInt8, _ level: LevelInfo, _ depth: Int,
-                                       firstLevelEmpty: Bool) -> Int {
+    private func step(_ node: UInt32, _ info: UInt8, _ level: LevelInfo, _ depth: Int, firstLevelEmpty: Bool) -> Int {
         var next = -1
         if info & TrieNode.literalChildren != 0 && level.id != EdgeTag.none {
             next = child(node, level.id)
         }
         if info & TrieNode.plusChild != 0 && (depth != 0 || !dollar) {
-            next = alternative(Kind.self, next, child(node, EdgeTag.plus), depth, firstLevelEmpty)
+            next = alternative(next, child(node, EdgeTag.plus), depth, firstLevelEmpty)
             if next == Self.matched { return next }
         }
         if info & TrieNode.usernameChild != 0 && level.flags & LevelInfo.equalsUsername != 0 {
-            next = alternative(Kind.self, next, child(node, EdgeTag.username), depth, firstLevelEmpty)
+            next = alternative(next, child(node, EdgeTag.username), depth, firstLevelEmpty)
             if next == Self.matched { return next }
         }
         if info & TrieNode.clientIdChild != 0 && level.flags & LevelInfo.equalsClientId != 0 {
-            next = alternative(Kind.self, next, child(node, EdgeTag.clientId), depth, firstLevelEmpty)
+            next = alternative(next, child(node, EdgeTag.clientId), depth, firstLevelEmpty)
         }
         return next
     }
@@ -109,30 +138,12 @@ struct TrieWalk {
     /// `edge` (when there is one) becomes the candidate to follow, once the walk below the one found
     /// before it has failed.
     @inline(__always)
-    private func alternative<Kind: PlainWalk>(_ kind: Kind.Type, _ next: Int, _ edge: Int, _ depth: Int, _ firstLevelEmpty: Bool) -> Int {
+    private func alternative(_ next: Int, _ edge: Int, _ depth: Int, _ firstLevelEmpty: Bool) -> Int {
         guard edge >= 0 else { return next }
-        if next >= 0 && Kind.walk(self, below: next, depth &+ 1, firstLevelEmpty: firstLevelEmpty) { return Self.matched }
-        return edge
-    }
-
-    /// `matches` on a plain trie, below `node` (at `depth` levels). Loops along one candidate edge
-    /// and recurses only where several edges match the same level.
-    fileprivate func matchesPlain(_ node: UInt32, _ info: UInt8, _ depth: Int) -> Bool {
-        var node = node
-        var info = info
-        var depth = depth
-        while true {
-            if info & hashBit != 0 && (depth != 0 || !dollar) { return true }
-            if depth == count { return info & endBit != 0 }
-            if info & TrieNode.anyChild == 0 { return false }
-            // A node with children is shallower than maxDepth, so this level is described.
-            let next = step(MatchingWalk.self, node, info, levels[depth], depth, firstLevelEmpty: false)
-            if next == Self.matched { return true }
-            guard next >= 0 else { return false }
-            node = UInt32(truncatingIfNeeded: next)
-            info = slots[next].info
-            depth &+= 1
+        if next >= 0 && walkPlain(UInt32(truncatingIfNeeded: next), slots[next].info, depth &+ 1, firstLevelEmpty: firstLevelEmpty) {
+            return Self.matched
         }
+        return edge
     }
 
     /// Where a walk of a deterministic trie starts: the root for the topic's kind, and its flags.
@@ -198,54 +209,5 @@ struct TrieWalk {
         guard info & TrieNode.plusChild != 0, depth == 0 || (depth == 1 && firstLevelEmpty) else { return false }
         let edge = child(node, EdgeTag.plus)
         return edge >= 0 && slots[edge].info & hashBit != 0
-    }
-
-    /// `covers` on a plain trie, below `node` (`TopicFilter.covers`, walked in lockstep: before any
-    /// '#', one filter level per trie level).
-    fileprivate func coversPlain(_ node: UInt32, _ info: UInt8, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
-        var node = node
-        var info = info
-        var depth = depth
-        while true {
-            // A permission '#' here covers whatever follows, except a leading '#' and a "$..." first level.
-            if info & hashBit != 0 && (depth != 0 || !dollar) { return true }
-            if depth == count { return info & endBit != 0 }
-            if info & TrieNode.anyChild == 0 { return false }
-            let level = levels[depth]
-            if level.flags & LevelInfo.hash != 0 {
-                return plusHashCovers(node, info, depth, firstLevelEmpty: firstLevelEmpty)
-            }
-            var next: Int
-            if level.flags & LevelInfo.plus != 0 {
-                // Only a permission '+' covers the filter's '+'.
-                next = info & TrieNode.plusChild != 0 ? child(node, EdgeTag.plus) : -1
-            } else {
-                next = step(CoveringWalk.self, node, info, level, depth, firstLevelEmpty: firstLevelEmpty)
-                if next == Self.matched { return true }
-            }
-            guard next >= 0 else { return false }
-            node = UInt32(truncatingIfNeeded: next)
-            info = slots[next].info
-            depth &+= 1
-        }
-    }
-}
-
-/// The two walks of a plain trie, as `TrieWalk.step` continues them below an edge.
-private protocol PlainWalk {
-    static func walk(_ walk: TrieWalk, below edge: Int, _ depth: Int, firstLevelEmpty: Bool) -> Bool
-}
-
-private enum MatchingWalk: PlainWalk {
-    @inline(__always)
-    static func walk(_ walk: TrieWalk, below edge: Int, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
-        walk.matchesPlain(UInt32(truncatingIfNeeded: edge), walk.slots[edge].info, depth)
-    }
-}
-
-private enum CoveringWalk: PlainWalk {
-    @inline(__always)
-    static func walk(_ walk: TrieWalk, below edge: Int, _ depth: Int, firstLevelEmpty: Bool) -> Bool {
-        walk.coversPlain(UInt32(truncatingIfNeeded: edge), walk.slots[edge].info, depth, firstLevelEmpty: firstLevelEmpty)
     }
 }
