@@ -81,7 +81,16 @@ enum Callbacks {
             _ = mosquitto_kick_client_by_username(username, false)
         }
         if let delayed = plugin.delayedAuth { delayed.answer(plugin.core.takeLateAnswers(), wills: plugin.wills) }
+        for (topic, payload) in plugin.core.statsDue() { publishRetained(topic, payload) }
         return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    /// To every subscriber the ACL lets read it, retained like the broker's own `$SYS` values.
+    static func publishRetained(_ topic: String, _ payload: String) {
+        var payload = payload
+        payload.withUTF8 { bytes in
+            _ = mosquitto_broker_publish_copy(nil, topic, Int32(bytes.count), bytes.baseAddress, 0, true, nil)
+        }
     }
 
     /// Applies the publish prefix. Mosquitto 2.0 takes the new topic pointer but does not free the

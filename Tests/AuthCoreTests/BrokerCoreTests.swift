@@ -230,6 +230,50 @@ final class LogLines: Sendable {
 
     // MARK: - live changes on tick
 
+    // MARK: - counters on $SYS
+
+    @Test func countersCountWhatClientsCaused() throws {
+        let f = try Fixture()
+        #expect(f.login("sensor-1", "sensor-pass"))
+        #expect(!f.login("sensor-1", "wrong-pass"))
+        #expect(!f.login("nobody", "whatever-pass"))
+        #expect(!f.login(nil, "sensor-pass"))
+        #expect(f.allows("sensor-1", "factory/l1/telemetry/t", .write))
+        #expect(!f.allows("sensor-1", "factory/l1/other", .write))
+        #expect(!f.allows(nil, "factory/l1/other", .read))
+        #expect(f.allows("sensor-1", "anything", .unsubscribe), "unsubscribe is no decision: not counted")
+        try f.cli.unlockRegistry(seconds: 600)
+        _ = f.core.tick(now: 1 * Self.second)
+        #expect(!f.login("new-device", "device-pass"))
+        #expect(!f.login("new-device", "device-pass"), "within 0.5 s of the first: dropped by the gate")
+        _ = f.core.tick(now: 2 * Self.second)
+
+        let stats = f.core.stats()
+        #expect(stats.authAllowed == 1)
+        #expect(stats.authDenied == 5)
+        #expect(stats.aclAllowed == 1)
+        #expect(stats.aclDenied == 2)
+        #expect(stats.registryRecorded == 1)
+        #expect(stats.registryDropped == 1)
+        #expect(stats.rebuilds == 1, "the unlock changed the policy counter")
+        #expect(stats.users == 4)
+        #expect(stats.rules == 4)
+    }
+
+    @Test func countersArePublishedEverySysInterval() throws {
+        let f = try Fixture { $0.sysIntervalSeconds = 10 }
+        let first = f.core.statsDue(now: 1 * Self.second)
+        #expect(first.map(\.topic).contains("$SYS/broker/cwauth/acl/denied"))
+        #expect(first.count == 12)
+        #expect(f.core.statsDue(now: 5 * Self.second).isEmpty)
+        _ = f.allows("sensor-1", "factory/l1/other", .write)
+        let next = f.core.statsDue(now: 11 * Self.second)
+        #expect(next.first { $0.topic == "$SYS/broker/cwauth/acl/denied" }?.payload == "1")
+
+        let off = try Fixture { $0.sysIntervalSeconds = 0 }
+        #expect(off.core.statsDue(now: 1 * Self.second).isEmpty)
+    }
+
     @Test func changeThroughAnotherConnectionIsPickedUpOnTheNextProbe() throws {
         let f = try Fixture()
         #expect(f.core.tick(now: 1 * Self.second).isEmpty)
@@ -371,12 +415,13 @@ final class LogLines: Sendable {
         #expect(options.registryRatePerSecond == 20)
         #expect(options.probeIntervalMs == 250)
         #expect(options.logDenials)
+        #expect(options.sysIntervalSeconds == 10)
     }
 
     @Test func everyOption() throws {
         let options = try PluginOptions.parse([
             ("db", "/data/a.db"), ("registry", "OFF"), ("log_denials", "no"), ("auth_cache_seconds", "0"),
-            ("registry_max_pending", "50"), ("registry_rate", "5"), ("reload_interval_ms", "1000"),
+            ("registry_max_pending", "50"), ("registry_rate", "5"), ("reload_interval_ms", "1000"), ("sys_interval", "0"),
         ])
         var expected = PluginOptions(databasePath: "/data/a.db")
         expected.registryEnabled = false
@@ -385,6 +430,7 @@ final class LogLines: Sendable {
         expected.maxPending = 50
         expected.registryRatePerSecond = 5
         expected.probeIntervalMs = 1000
+        expected.sysIntervalSeconds = 0
         #expect(options == expected)
     }
 

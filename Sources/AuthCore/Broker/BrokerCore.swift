@@ -41,6 +41,10 @@ public final class BrokerCore: Sendable {
     /// Explaining a denial runs the reference matcher over the user's roles (milliseconds for large
     /// roles): only this many are explained per second, the rest are counted.
     private let explanations: Mutex<DenialBudget>
+    /// ACL answers, counted on the hot path without a lock or a locked instruction: the broker calls
+    /// from one thread, and were that to change, a count could be lost, never memory corrupted.
+    private let aclAllowedCount = Atomic<UInt64>(0)
+    private let aclDeniedCount = Atomic<UInt64>(0)
 
     /// Mutable, non-hot-path state: the store connection, caches, health.
     struct State {
@@ -78,6 +82,14 @@ public final class BrokerCore: Sendable {
         var waiting: [VerificationKey: [String]] = [:]
         var waitingCount = 0
         var lateAnswers: [LateAnswer] = []
+        /// Counters published on `$SYS` (the ACL's are the atomics above).
+        var stats = BrokerStats()
+        var lastStatsPublished: UInt64 = 0
+        /// When the serving snapshot was swapped in, and when the change it answers was seen.
+        var installedAt = Clock.monotonicNanos()
+        var changeSeenAt: UInt64 = 0
+        /// Registrations dropped by gates replaced on a reload.
+        var droppedByEarlierGates: UInt64 = 0
     }
 
     struct VerificationKey: Hashable {
@@ -182,19 +194,28 @@ public final class BrokerCore: Sendable {
     public func authenticate(username: String?, password: String?, clientId: String, address: String) -> AuthAnswer {
         guard let username, !username.isEmpty else {
             log(.debug, "auth deny: client \(clientId) sent no username")
+            state.withLock { $0.stats.authDenied &+= 1 }
             return .deny
         }
         let snapshot = self.snapshot
         if snapshot.user(username) != nil,
            let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username {
             log(.debug, "auth deny: \(username) may not use client id \(Validation.printable(clientId)): it belongs to user \(owner)")
+            state.withLock { $0.stats.authDenied &+= 1 }
             return .deny
         }
         settleVerifications(snapshot)
         let (decision, backoffs, cached) = state.withLock { state in
             let hits = state.authenticator.cacheHits
             let decision = state.authenticator.authenticate(snapshot, username: username, password: password ?? "", address: address)
-            if case let .throttled(scope, _) = decision { state.throttled.count(scope.description) }
+            switch decision {
+            case let .throttled(scope, _):
+                state.throttled.count(scope.description)
+                state.stats.authThrottled &+= 1
+            case .allowed: state.stats.authAllowed &+= 1
+            case .wrongPassword, .userDisabled, .unknownUser: state.stats.authDenied &+= 1
+            case .verifyElsewhere: break
+            }
             return (decision, state.authenticator.lastBackoffs, state.authenticator.cacheHits != hits)
         }
         logBackoffs(backoffs)
@@ -272,6 +293,7 @@ public final class BrokerCore: Sendable {
                     let user = snapshot.user(item.check.username)
                     let allowed = item.ok && user?.enabled == true && user?.encodedHash == item.check.encodedHash
                     state.lateAnswers += clients.map { LateAnswer(clientId: $0, allowed: allowed) }
+                    if allowed { state.stats.authAllowed &+= UInt64(clients.count) } else { state.stats.authDenied &+= UInt64(clients.count) }
                 }
             }
             return started
@@ -335,11 +357,14 @@ public final class BrokerCore: Sendable {
             }
             switch written.result {
             case .success(.recorded):
+                state.stats.registryRecorded &+= 1
                 state.tableFullSaid = false
                 log(.notice, "registry: new request from \(attempt.username) (client \(attempt.clientId), \(attempt.address))")
             case .success(.updated):
+                state.stats.registryRecorded &+= 1
                 log(.debug, "registry: \(attempt.username) knocked again")
             case .success(.conflict):
+                state.stats.registryRecorded &+= 1
                 log(.notice, "registry: CONFLICT for \(attempt.username): a different password from client \(attempt.clientId), \(attempt.address)")
             case .success(.tableFull):
                 state.gate.count("pending table full")
@@ -381,14 +406,23 @@ public final class BrokerCore: Sendable {
     public func aclCheck(username: UnsafePointer<CChar>?, clientId: UnsafePointer<CChar>?,
                          topic: UnsafePointer<CChar>, access: BrokerAccess) -> Bool {
         guard BrokerSemantics.needsPermission(access) else { return true }
-        guard let username else { return false }
+        guard let username else {
+            Self.bump(aclDeniedCount)
+            return false
+        }
         let snapshot = self.snapshot
         let allowed = snapshot.allows(username: Self.bytes(username), clientId: clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0),
                                       subject: Self.bytes(topic), access: access)
+        if allowed { Self.bump(aclAllowedCount) } else { Self.bump(aclDeniedCount) }
         if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
             logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
         }
         return allowed
+    }
+
+    @inline(__always)
+    private static func bump(_ counter: borrowing Atomic<UInt64>) {
+        counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
     /// `aclCheck` on Strings (tests, tools): the same byte path.
@@ -452,6 +486,34 @@ public final class BrokerCore: Sendable {
         }
     }
 
+    /// The counters as they stand (`BrokerStats`).
+    public func stats(now: UInt64 = Clock.monotonicNanos()) -> BrokerStats {
+        state.withLock { currentStats(&$0, snapshot, now: now) }
+    }
+
+    /// The `$SYS` messages to publish, every plugin_opt_sys_interval seconds (empty in between, and
+    /// when the option is 0).
+    public func statsDue(now: UInt64 = Clock.monotonicNanos()) -> [(topic: String, payload: String)] {
+        let snapshot = self.snapshot
+        return state.withLock { state in
+            let interval = UInt64(state.options.sysIntervalSeconds) * 1_000_000_000
+            guard interval > 0, now &- state.lastStatsPublished >= interval || state.lastStatsPublished == 0 else { return [] }
+            state.lastStatsPublished = now
+            return currentStats(&state, snapshot, now: now).messages
+        }
+    }
+
+    private func currentStats(_ state: inout State, _ snapshot: Snapshot, now: UInt64) -> BrokerStats {
+        var stats = state.stats
+        stats.aclAllowed = aclAllowedCount.load(ordering: .relaxed)
+        stats.aclDenied = aclDeniedCount.load(ordering: .relaxed)
+        stats.registryDropped = state.droppedByEarlierGates &+ state.gate.droppedTotal
+        stats.rules = snapshot.aclRuleCount
+        stats.users = snapshot.users.count
+        stats.lastReloadAgeSeconds = (now &- min(now, state.installedAt)) / 1_000_000_000
+        return stats
+    }
+
     /// Broker reload (SIGHUP): take new options, reopen, rebuild the snapshot.
     public func reload(options newOptions: PluginOptions?) -> [String] {
         state.withLock { state -> [String] in
@@ -463,6 +525,7 @@ public final class BrokerCore: Sendable {
                 state.options = newOptions
                 logDenials.store(newOptions.logDenials, ordering: .relaxed)
                 state.authenticator = Self.authenticator(newOptions)
+                state.droppedByEarlierGates &+= state.gate.droppedTotal
                 state.gate = RegistryGate(limits: Self.limits(newOptions))
             } else {
                 state.authenticator.clear()
@@ -521,6 +584,7 @@ public final class BrokerCore: Sendable {
             let version = try store.policyVersion()
             let old = self.snapshot
             if !forceReload && version == old.version && state.health == .ok { return [] }
+            state.changeSeenAt = Clock.monotonicNanos()
             if old.aclRuleCount + old.users.count >= state.options.backgroundBuildSize {
                 // Large policy: build it beside the broker's loop; a later tick swaps it in. A forced
                 // reload (SIGHUP) waits for it, on that thread all the same (see `buildAndWait`).
@@ -561,6 +625,9 @@ public final class BrokerCore: Sendable {
         }
         if case .failing = state.health { log(.notice, "database \(state.options.databasePath) is readable again") }
         state.health = .ok
+        state.installedAt = Clock.monotonicNanos()
+        state.stats.rebuilds &+= 1
+        state.stats.lastBuildMs = (state.installedAt &- state.changeSeenAt) / 1_000_000
         log(.info, "reloaded: \(fresh.users.count) users, \(fresh.roleNames.count) roles, \(fresh.aclRuleCount) rules")
         Self.warnIfNotCompiled(fresh, log)
         Self.warnOfUnusableHashes(fresh, was: old, log)

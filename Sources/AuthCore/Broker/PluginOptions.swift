@@ -23,6 +23,10 @@ public struct PluginOptions: Sendable, Equatable {
     /// plugin_opt_log_denials on|off (default on): one debug line per denied ACL check, with the reason.
     /// Off spares the String work a denial costs when a broker denies thousands of deliveries a second.
     public var logDenials = true
+    /// plugin_opt_sys_interval (default 10, 0–86400, 0 off): seconds between two publications of the
+    /// plugin's counters on `$SYS/broker/cwauth/…` (`BrokerStats`). A plugin cannot read the broker's
+    /// own `sys_interval`, so this is its twin, with the broker's default.
+    public var sysIntervalSeconds = 10
     /// Policies at least this large (rules + users of the current snapshot) are rebuilt on a thread of
     /// their own, so the broker's loop never waits seconds for a million rules; smaller ones (a few
     /// milliseconds) are rebuilt in place. Not a broker option: tests set it to exercise both paths.
@@ -59,6 +63,7 @@ public struct PluginOptions: Sendable, Equatable {
             case "registry_rate": options.registryRatePerSecond = try integer(key, value, 1...100)
             case "hash_budget_ms": options.hashBudgetMs = try integer(key, value, 0...1000)
             case "reload_interval_ms": options.probeIntervalMs = try integer(key, value, 50...1000)
+            case "sys_interval": options.sysIntervalSeconds = try integer(key, value, 0...86_400)
             default: throw .unknown(key)
             }
         }

@@ -32,6 +32,8 @@ public final class RegistryGate {
     /// Smooth: a burst of a quarter second's worth, then one attempt every 1/perSecond s.
     private var bucket: TokenBucket
     private var dropped: ReasonTally
+    /// Every attempt dropped since the gate was made (`BrokerStats.registryDropped`).
+    public private(set) var droppedTotal: UInt64 = 0
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -76,6 +78,7 @@ public final class RegistryGate {
     /// Counts an attempt the store refused to keep (table full, blocked).
     public func count(_ reason: String) {
         dropped.count(reason)
+        droppedTotal &+= 1
     }
 
     /// At most once per report interval: a summary of what was dropped since the last one.
