@@ -99,60 +99,6 @@ struct CWAuth: ParsableCommand {
     }
 }
 
-/// Options every command understands.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $CWAUTH_DB, else ./cwauth.db).", valueName: "path"))
-    var db: String?
-
-    @Flag(name: .long, help: "Machine-readable JSON output.")
-    var json = false
-
-    var databasePath: String {
-        if let db, !db.isEmpty { return db }
-        if let env = ProcessInfo.processInfo.environment["CWAUTH_DB"], !env.isEmpty { return env }
-        return "./cwauth.db"
-    }
-
-    /// The audit log names the operator: the sudo caller if any, else the login.
-    var actor: String {
-        let env = ProcessInfo.processInfo.environment
-        let login = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
-        let who = env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? login ?? "uid\(getuid())"
-        return "cli:\(who)"
-    }
-
-    func openStore() throws -> Store {
-        try Store(path: databasePath, actor: actor)
-    }
-}
-
-/// Wraps a command body: any failure becomes one line on stderr and a non-zero exit.
-func runCommand(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        Output.error(describe(error))
-        throw ExitCode.failure
-    }
-}
-
-func describe(_ error: any Error) -> String {
-    switch error {
-    case let e as StoreError: return e.description
-    case let e as AuthCore.ValidationError: return e.description
-    case let e as CLIError: return e.description
-    case let e as DecodingError: return DocumentFormat.describe(e)
-    default: return String(describing: error)
-    }
-}
-
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 @main
 enum CWAuthMain {
     static func main() { CWAuth.mainEntry() }

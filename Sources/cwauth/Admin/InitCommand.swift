@@ -30,10 +30,10 @@ struct InitCommand: ParsableCommand {
         let hash = PasswordHash.make(password: password).encoded
         try store.transaction { () throws(StoreError) in
             if try store.role(named: adminRole) == nil { try store.addRole(adminRole) }
-            try store.grant(adminRole, Permission(resource: adminResource, operation: .readWrite, context: .http))
+            try store.grant(adminRole, Permission(resource: Self.adminResource, operation: .readWrite, context: .http))
             try store.addUser(User(username: name, passwordHash: hash, roles: [adminRole], origin: .manual))
         }
-        Output.line("created admin \(name) (role \(adminRole): http \(adminResource) readWrite)")
+        Output.line("created admin \(name) (role \(adminRole): http \(Self.adminResource) readWrite)")
     }
 
     /// First line of stdin; on a terminal, asked for without echo.
@@ -45,26 +45,5 @@ struct InitCommand: ParsableCommand {
             throw CLIError("--admin: no password on stdin (e.g. `printf '%s\\n' \"$PW\" | cwauth init --admin \(name)`)")
         }
         return line
-    }
-}
-
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log, newest first.")
-    @OptionGroup var global: GlobalOptions
-    @Option(help: "How many entries.") var limit: Int = 50
-
-    func run() throws {
-        try runCommand {
-            let entries = try global.openStore().auditLog(limit: limit)
-            if global.json {
-                struct EntryJSON: Encodable { let id: Int64; let at: String; let actor, action, subject, detail: String }
-                return try Output.json(entries.map {
-                    EntryJSON(id: $0.id, at: Output.iso8601($0.at), actor: $0.actor, action: $0.action, subject: $0.subject, detail: $0.detail)
-                })
-            }
-            Output.table(["at", "actor", "action", "subject", "detail"], entries.map {
-                [Output.iso8601($0.at), $0.actor, $0.action, $0.subject, $0.detail]
-            })
-        }
     }
 }

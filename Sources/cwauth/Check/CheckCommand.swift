@@ -68,5 +68,3 @@ struct CheckCommand: ParsableCommand {
         let checkedTopic: String
     }
 }
-
-extension Access: ExpressibleByArgument {}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import AuthCore
+
+extension UserCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            try runCommand {
+                let users = try global.openStore().listUsers()
+                if global.json { return try Output.json(users.map(UserJSON.init)) }
+                Output.table(["username", "enabled", "roles", "prefix", "origin", "updated"], users.map {
+                    [$0.username, $0.enabled ? "yes" : "no", $0.roles.joined(separator: ","), $0.publishPrefix ?? "-",
+                     $0.origin.rawValue, Output.timestamp($0.updatedAt)]
+                })
+            }
+        }
+    }
+}
