@@ -675,7 +675,7 @@ def test_registry_window_commands(cli):
     out = cli("registry", "unlock", "--seconds", "30").stdout
     assert out.startswith("registry unlocked for 30s (until ")
     status = json.loads(cli("registry", "status", "--json").stdout)
-    assert status["open"] is True and 0 < status["secondsLeft"] <= 30 and status["pending"] == 0
+    assert status["open"] is True and 0 < status["secondsLeft"] <= 30 and status["pending"] == []
     assert cli("registry", "status").stdout.startswith("open: ")
     assert cli("registry", "lock").stdout == "registry locked\n"
     status = json.loads(cli("registry", "status", "--json").stdout)
@@ -750,7 +750,7 @@ def test_audit_names_the_operator(workdir):
     sudo = dict(env, SUDO_USER="ops-bob")
     assert run("--db", db, "user", "assign", "aud-user", "audited-role", env=sudo).returncode == 0
     entries = json.loads(run("--db", db, "audit", "--json", env=env).stdout)
-    assert [(e["actor"], e["action"], e["subject"]) for e in entries] == [
+    assert [(e["actor"], e["action"], e["target"]) for e in entries] == [
         ("cli:ops-bob", "user.assign", "aud-user"),
         ("cli:ops-alice", "user.add", "aud-user"),
         ("cli:ops-alice", "role.add", "audited-role"),

@@ -20,7 +20,8 @@ actor LoginThrottle {
         var trustedSeconds: UInt64
         var trustedIntervalNanos: UInt64
 
-        init(maxFailures: Int = 5, windowSeconds: UInt64 = 300, trustedSeconds: UInt64 = 86_400,
+        /// No default for the failure count and window: `ServerState.Options` is where they are set.
+        init(maxFailures: Int, windowSeconds: UInt64, trustedSeconds: UInt64 = 86_400,
              trustedIntervalNanos: UInt64 = 1_000_000_000) {
             self.maxFailures = maxFailures
             self.windowSeconds = windowSeconds
@@ -44,7 +45,7 @@ actor LoginThrottle {
     private var lastTrustedCheck: [Pair: UInt64] = [:]
     private let maxKeys = 20_000
 
-    init(limits: Limits = Limits()) {
+    init(limits: Limits) {
         self.limits = limits
     }
 

@@ -16,7 +16,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public var description: String { "\(status.code) \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(status, ["error": .string(message)], headers: headers)
+        JSONResponse.make(status, Representation.error(message), headers: headers)
     }
 
     /// 400 naming the field, so a client (or a person reading a script's output) knows what to fix.

@@ -20,17 +20,17 @@ struct ResponseMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as APIError {
-            response = JSONResponse.make(error.status, ["error": .string(error.message)], headers: error.headers)
+            response = JSONResponse.make(error.status, Representation.error(error.message), headers: error.headers)
         } catch let error as HTTPError {
             let message = error.status == .notFound
                 ? "no such endpoint: \(request.method.rawValue) \(request.uri.path)"
                 : (error.body ?? error.status.reasonPhrase)
-            response = JSONResponse.make(error.status, ["error": .string(message)], headers: error.headers)
+            response = JSONResponse.make(error.status, Representation.error(message), headers: error.headers)
         } catch let error as any HTTPResponseError {
-            response = JSONResponse.make(error.status, ["error": .string(error.status.reasonPhrase)])
+            response = JSONResponse.make(error.status, Representation.error(error.status.reasonPhrase))
         } catch {
             context.logger.error("internal error on \(request.method.rawValue) \(request.uri.path): \(error)")
-            response = JSONResponse.make(.internalServerError, ["error": .string("internal error: \(String(describing: error))")])
+            response = JSONResponse.make(.internalServerError, Representation.error("internal error: \(String(describing: error))"))
         }
         for field in Self.securityHeaders where response.headers[field.name] == nil {
             response.headers.append(field)

@@ -15,9 +15,10 @@ public final class ServerState: Sendable {
         /// Peers whose X-Forwarded-For is believed (`--trusted-proxy`): IP addresses, any spelling.
         public var trustedProxies: [String]
 
+        /// The registration limits default to the broker's (RegistryGate), so both doors admit the same rate.
         public init(loginMaxFailures: Int = 5, loginWindowSeconds: UInt64 = 300, maxPending: Int = Store.defaultMaxPending,
-                    registerPerUsernameIntervalNanos: UInt64 = 500_000_000, registerPerSecond: Int = 20,
-                    trustedProxies: [String] = []) {
+                    registerPerUsernameIntervalNanos: UInt64 = RegistryGate.Limits().perUsernameIntervalNanos,
+                    registerPerSecond: Int = RegistryGate.Limits().perSecond, trustedProxies: [String] = []) {
             self.loginMaxFailures = loginMaxFailures
             self.loginWindowSeconds = loginWindowSeconds
             self.maxPending = maxPending

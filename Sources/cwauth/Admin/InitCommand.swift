@@ -5,11 +5,10 @@ import Foundation
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the database (safe to run again).")
     @OptionGroup var global: GlobalOptions
-    @Option(help: ArgumentHelp("Also create this admin for `cwauth serve` (password read from stdin), with role \(Self.adminRole): http \(Self.adminResource) readWrite.", valueName: "name"))
+    @Option(help: ArgumentHelp("Also create this admin for `cwauth serve` (password read from stdin), with role \(Self.adminRole): http \(Store.adminScope) readWrite.", valueName: "name"))
     var admin: String?
 
     static let adminRole = "admin"
-    static let adminResource = "/api/#"
 
     func run() throws {
         try runCommand {
@@ -30,10 +29,10 @@ struct InitCommand: ParsableCommand {
         let hash = PasswordHash.make(password: password).encoded
         try store.transaction { () throws(StoreError) in
             if try store.role(named: adminRole) == nil { try store.addRole(adminRole) }
-            try store.grant(adminRole, Permission(resource: Self.adminResource, operation: .readWrite, context: .http))
+            try store.grant(adminRole, Permission(resource: Store.adminScope, operation: .readWrite, context: .http))
             try store.addUser(User(username: name, passwordHash: hash, roles: [adminRole], origin: .manual))
         }
-        Output.line("created admin \(name) (role \(adminRole): http \(Self.adminResource) readWrite)")
+        Output.line("created admin \(name) (role \(adminRole): http \(Store.adminScope) readWrite)")
     }
 
     /// First line of stdin; on a terminal, asked for without echo.

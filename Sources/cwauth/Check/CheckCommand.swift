@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,7 +40,7 @@ struct CheckCommand: ParsableCommand {
                 allowed = true
                 if global.json {
                     return try Output.json(CheckJSON(allowed: true, username: username, topic: topic, access: action,
-                                                     role: role, permission: PermissionJSON(permission), reason: nil,
+                                                     role: role, permission: Representation.permission(permission), reason: nil,
                                                      checkedTopic: verdict.checkedTopic))
                 }
                 Output.line("allowed: \(username) may \(action) \(topic)\(checked) (\(verdict.reason))")
@@ -62,7 +63,7 @@ struct CheckCommand: ParsableCommand {
         let topic: String
         let access: String
         let role: String?
-        let permission: PermissionJSON?
+        let permission: JSONValue?
         let reason: String?
         /// What the permissions were matched against: behind the publish prefix, without `$share/GROUP/`.
         let checkedTopic: String

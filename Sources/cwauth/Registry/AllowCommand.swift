@@ -1,4 +1,5 @@
 import ArgumentParser
+import CWAuthServer
 
 struct AllowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct AllowCommand: ParsableCommand {
     func run() throws {
         try runCommand {
             let user = try global.openStore().allow(username, roles: roles, force: force)
-            if global.json { return try Output.json(UserJSON(user)) }
+            if global.json { return try Output.json(Representation.user(user)) }
             Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 
 extension RegistryCommand {
     struct List: ParsableCommand {
@@ -11,7 +12,7 @@ extension RegistryCommand {
                 let store = try global.openStore()
                 _ = try? store.purgeStalePending() // housekeeping only; listing must work on a busy database too
                 let pending = try store.pendingRequests()
-                if global.json { return try Output.json(pending.map(PendingJSON.init)) }
+                if global.json { return try Output.json(.array(pending.map(Representation.pending))) }
                 Output.table(["username", "client id", "address", "first seen", "last seen", "attempts", "status"], pending.map {
                     [$0.username, $0.clientId, $0.address, Output.timestamp($0.firstSeen), Output.timestamp($0.lastSeen),
                      String($0.attempts),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 
 extension RegistryCommand {
     struct Status: ParsableCommand {
@@ -9,19 +10,18 @@ extension RegistryCommand {
         func run() throws {
             try runCommand {
                 let store = try global.openStore()
+                let now = Clock.unixNow()
                 let window = try store.registryWindow()
-                let pending = try store.pendingRequests().count
+                let pending = try store.pendingRequests(now: now)
                 if global.json {
-                    struct StatusJSON: Encodable {
-                        let open: Bool; let openUntil: String?; let secondsLeft: Int64; let pending: Int; let rules: String
-                    }
-                    return try Output.json(StatusJSON(open: window.isOpen(), openUntil: window.isOpen() ? Output.iso8601(window.openUntil) : nil,
-                                                      secondsLeft: window.secondsLeft(), pending: pending, rules: RegistryGate.rules))
+                    // The API's status, plus the rules text the API does not serve.
+                    return try Output.json(Representation.registryStatus(window, pending: pending, now: now)
+                        .adding("rules", .string(RegistryGate.rules)))
                 }
-                if window.isOpen() {
-                    Output.line("open: \(Output.duration(window.secondsLeft())) left (until \(Output.iso8601(window.openUntil))), \(pending) pending")
+                if window.isOpen(at: now) {
+                    Output.line("open: \(Output.duration(window.secondsLeft(at: now))) left (until \(Output.iso8601(window.openUntil))), \(pending.count) pending")
                 } else {
-                    Output.line("closed, \(pending) pending")
+                    Output.line("closed, \(pending.count) pending")
                 }
                 Output.line("rules: \(RegistryGate.rules)")
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CWAuthServer
 
 extension RoleCommand {
     struct List: ParsableCommand {
@@ -10,10 +11,9 @@ extension RoleCommand {
                 let store = try global.openStore()
                 let roles = try store.listRoles()
                 if global.json {
-                    return try Output.json(try roles.map {
-                        RoleJSON(name: $0.name, permissions: $0.permissions.map(PermissionJSON.init),
-                                 members: try store.members(ofRole: $0.name))
-                    })
+                    return try Output.json(.array(try roles.map {
+                        Representation.role($0).adding("members", .strings(try store.members(ofRole: $0.name)))
+                    }))
                 }
                 Output.table(["role", "permissions", "members"], try roles.map {
                     [$0.name, String($0.permissions.count), try store.members(ofRole: $0.name).joined(separator: ",")]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CWAuthServer
 
 extension RoleCommand {
     struct Show: ParsableCommand {
@@ -11,10 +12,7 @@ extension RoleCommand {
                 let store = try global.openStore()
                 let role = try store.requireRole(name)
                 let members = try store.members(ofRole: name)
-                if global.json {
-                    return try Output.json(RoleJSON(name: role.name, permissions: role.permissions.map(PermissionJSON.init),
-                                                    members: members))
-                }
+                if global.json { return try Output.json(Representation.role(role).adding("members", .strings(members))) }
                 Output.line("role:    \(role.name)")
                 Output.line("members: \(members.isEmpty ? "-" : members.joined(separator: ", "))")
                 Output.table(["resource", "operation", "context"], role.permissions.map {

@@ -1,4 +1,5 @@
 import AuthCore
+import CWAuthServer
 import Foundation
 
 /// Human tables on stdout, JSON for scripts, one-line errors on stderr.
@@ -15,7 +16,17 @@ enum Output {
         FileHandle.standardError.write(Data("cwauth: \(Validation.escapingControls(message))\n".utf8))
     }
 
+    /// A shared representation (see CWAuthServer's `Representation`): the API's shape, pretty-printed.
+    static func json(_ value: JSONValue) throws {
+        try encoded(value)
+    }
+
+    /// A shape only the CLI prints.
     static func json<T: Encodable>(_ value: T) throws {
+        try encoded(value)
+    }
+
+    private static func encoded<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
@@ -46,91 +57,10 @@ enum Output {
     }
 
     static func iso8601(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        ISOTime.string(seconds)
     }
 
     static func duration(_ seconds: Int64) -> String {
         seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(seconds)s"
-    }
-}
-
-/// JSON shapes of the listings, stable for scripts.
-struct UserJSON: Encodable {
-    let username: String
-    let enabled: Bool
-    let roles: [String]
-    let publishPrefix: String?
-    let origin: String
-    let createdAt: String
-    let updatedAt: String
-
-    init(_ user: User) {
-        username = user.username
-        enabled = user.enabled
-        roles = user.roles
-        publishPrefix = user.publishPrefix
-        origin = user.origin.rawValue
-        createdAt = Output.iso8601(user.createdAt)
-        updatedAt = Output.iso8601(user.updatedAt)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        enum K: String, CodingKey { case username, enabled, roles, publishPrefix, origin, createdAt, updatedAt }
-        var c = encoder.container(keyedBy: K.self)
-        try c.encode(username, forKey: .username)
-        try c.encode(enabled, forKey: .enabled)
-        try c.encode(roles, forKey: .roles)
-        try c.encode(publishPrefix, forKey: .publishPrefix) // explicit null: scripts see the field either way
-        try c.encode(origin, forKey: .origin)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(updatedAt, forKey: .updatedAt)
-    }
-}
-
-struct PermissionJSON: Encodable {
-    let resource: String
-    let operation: String
-    let context: String
-
-    init(_ p: Permission) {
-        resource = p.resource
-        operation = p.operation.rawValue
-        context = p.context.rawValue
-    }
-}
-
-struct RoleJSON: Encodable {
-    let name: String
-    let permissions: [PermissionJSON]
-    let members: [String]?
-}
-
-struct PendingJSON: Encodable {
-    let username: String
-    let clientId: String
-    let address: String
-    let firstSeen: String
-    let lastSeen: String
-    let attempts: Int
-    let conflict: Bool
-    let conflictAttempts: Int
-    let requestedRoles: [String]
-    let requestedContext: String
-    let source: String
-
-    init(_ p: PendingRequest) {
-        username = p.username
-        clientId = p.clientId
-        address = p.address
-        firstSeen = Output.iso8601(p.firstSeen)
-        lastSeen = Output.iso8601(p.lastSeen)
-        attempts = p.attempts
-        conflict = p.conflict
-        conflictAttempts = p.conflictAttempts
-        requestedRoles = p.requestedRoles
-        requestedContext = p.requestedContext
-        source = p.source
     }
 }

@@ -5,7 +5,8 @@ extension UserCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Username: 3–256 printable characters, no whitespace, '+', '#' or '/'.") var username: String
+        @Argument(help: "Username: \(Validation.usernameLength.lowerBound)–\(Validation.usernameLength.upperBound) printable characters, no whitespace, '+', '#' or '/'.")
+        var username: String
         @OptionGroup var pw: PasswordOptions
         @Option(name: .customLong("role"), help: "Role to assign (repeatable).") var roles: [String] = []
         @Option(help: "Topic prefix prepended to everything the user publishes.") var publishPrefix: String?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 
 extension UserCommand {
     struct Show: ParsableCommand {
@@ -13,9 +14,8 @@ extension UserCommand {
                 let user = try store.requireUser(username)
                 let roles = try user.roles.map { try store.requireRole($0) }
                 if global.json {
-                    struct Shown: Encodable { let user: UserJSON; let permissions: [String: [PermissionJSON]] }
-                    return try Output.json(Shown(user: UserJSON(user), permissions: Dictionary(uniqueKeysWithValues:
-                        roles.map { ($0.name, $0.permissions.map(PermissionJSON.init)) })))
+                    let permissions = roles.map { ($0.name, JSONValue.array($0.permissions.map(Representation.permission))) }
+                    return try Output.json(["user": Representation.user(user), "permissions": .object(permissions)])
                 }
                 Output.line("username:  \(user.username)")
                 Output.line("enabled:   \(user.enabled ? "yes" : "no")")
