@@ -20,7 +20,8 @@ struct CWAuth: ParsableCommand {
     )
 
     /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
-    /// leaf's name, so global options given before the command are moved behind it.
+    /// leaf's name, so global options given before the command are moved behind it — but in front of a `--`,
+    /// after which they would be operands (`cwauth --db x user add -- NAME`).
     static func normalized(_ arguments: [String]) -> [String] {
         var globals: [String] = []
         var rest: [String] = []
@@ -41,14 +42,19 @@ struct CWAuth: ParsableCommand {
             }
             i += 1
         }
-        return rest + globals
+        let operands = rest.firstIndex(of: "--") ?? rest.endIndex
+        return Array(rest[..<operands]) + globals + rest[operands...]
     }
 
-    /// The arguments with every --db PATH, --db=PATH and --json taken out.
+    /// The arguments with every --db PATH, --db=PATH and --json before any `--` taken out.
     static func withoutGlobals(_ arguments: [String]) -> [String] {
         var rest: [String] = []
         var i = 0
         while i < arguments.count {
+            if arguments[i] == "--" {
+                rest += arguments[i...]
+                break
+            }
             let arg = arguments[i]
             if arg == "--db" && i + 1 < arguments.count {
                 i += 2
@@ -81,9 +87,15 @@ struct CWAuth: ParsableCommand {
         } catch {
             // --help and --version print normally; an ExitCode from a command has already printed its line.
             if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
-            Output.error(usageError(error))
+            Failure.report(usageError(error), json: asksForJSON(Array(CommandLine.arguments.dropFirst())))
             exit(withError: exitCode(for: error))
         }
+    }
+
+    /// Whether --json was given, for arguments that did not parse: a script that asked for JSON gets its
+    /// error as JSON too. After `--` it is an operand, not the flag.
+    static func asksForJSON(_ arguments: [String]) -> Bool {
+        arguments.prefix { $0 != "--" }.contains("--json")
     }
 
     /// ArgumentParser reports a bad argument as several lines (error, option help, usage); the CLI promises

@@ -258,3 +258,10 @@ def test_cli_json_and_the_api_give_the_same_shapes(site, serve):
     entries = serve.as_admin("GET", "/api/audit?limit=500").json["entries"]
     assert cli_json("audit", "--limit", "500") == entries
     assert {"id", "at", "actor", "action", "target", "detail"} == set(entries[0])
+
+
+def test_a_failed_cli_command_with_json_gives_the_apis_error_object(site, serve):
+    api = serve.as_admin("GET", "/api/users/ghost")
+    cli = site.run("user", "show", "ghost", "--json")
+    assert api.status == 404 and cli.returncode == 1
+    assert json.loads(cli.stdout) == api.json == {"error": 'no user named "ghost"'}

@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "How many entries.") var limit: Int = SharedLimits.auditPageEntries
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let entries = try global.openStore().auditLog(limit: limit)
             if global.json { return try Output.json(.array(entries.map(Representation.audit))) }
             Output.table(["at", "actor", "action", "subject", "detail"], entries.map {

@@ -10,7 +10,7 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Overwrite FILE if it exists.") var force = false
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let summary = try global.openStore().backup(to: file, force: force)
             Output.line("backed up \(global.databasePath) to \(file) (\(summary.description))")
         }

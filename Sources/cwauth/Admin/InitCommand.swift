@@ -11,7 +11,7 @@ struct InitCommand: ParsableCommand {
     static let adminRole = "admin"
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             var password: String?
             if let admin {
                 try Validation.validateUsername(admin)

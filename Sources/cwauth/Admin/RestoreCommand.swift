@@ -14,7 +14,7 @@ struct RestoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The backup to restore.", valueName: "file")) var file: String
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let summary = try global.openStore().restore(from: file)
             Output.line("restored \(file) into \(global.databasePath) (\(summary.description))")
         }

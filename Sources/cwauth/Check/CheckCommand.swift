@@ -15,7 +15,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         var allowed = false
-        try runCommand {
+        try runCommand(global) {
             let store = try global.openStore()
             _ = try store.requireUser(username)
             let snapshot = Snapshot(policy: try store.loadPolicy())

@@ -12,7 +12,7 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "json | yaml (default: from the file name or content).") var format: DocumentFormat?
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let contents: String
             if file == "-" {
                 contents = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

@@ -9,7 +9,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let text = try format.encode(try global.openStore().export())
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: Data((text.hasSuffix("\n") ? text : text + "\n").utf8),

@@ -11,7 +11,7 @@ struct PasswdImportCommand: ParsableCommand {
     @Flag(help: "Replace the password hash of users that already exist (otherwise they are skipped).") var update = false
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 throw CLIError("cannot read \(file)")
             }

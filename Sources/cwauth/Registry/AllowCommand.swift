@@ -13,7 +13,7 @@ struct AllowCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let user = try global.openStore().allow(username, roles: roles, force: force)
             if global.json { return try Output.json(Representation.user(user)) }
             Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"))

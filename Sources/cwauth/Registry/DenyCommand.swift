@@ -7,7 +7,7 @@ struct DenyCommand: ParsableCommand {
     @Flag(help: "Also never record this username again (until `registry unblock`).") var block = false
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             try global.openStore().deny(username, block: block)
             Output.line("denied \(username)" + (block ? " and blocked it" : ""))
         }

@@ -8,7 +8,7 @@ extension RegistryCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 _ = try? store.purgeStalePending() // housekeeping only; listing must work on a busy database too
                 let pending = try store.pendingRequests()

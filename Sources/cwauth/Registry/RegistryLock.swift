@@ -6,7 +6,7 @@ extension RegistryCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try global.openStore().lockRegistry()
                 Output.line("registry locked")
             }

@@ -8,7 +8,7 @@ extension RegistryCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 let now = Clock.unixNow()
                 let window = try store.registryWindow()

@@ -7,7 +7,7 @@ extension RegistryCommand {
         @Argument var username: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try global.openStore().unblock(username)
                 Output.line("unblocked \(username)")
             }

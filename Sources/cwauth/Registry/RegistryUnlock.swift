@@ -10,7 +10,7 @@ extension RegistryCommand {
         @Option(help: "The same in seconds (for scripts and tests).") var seconds: Int?
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 if minutes != nil && seconds != nil { throw CLIError("give --minutes or --seconds, not both") }
                 if let minutes, !(1...Store.maxWindowMinutes).contains(minutes) {
                     throw CLIError("--minutes must be between 1 and \(Store.maxWindowMinutes)")

@@ -7,7 +7,7 @@ extension RoleCommand {
         @Argument var name: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try global.openStore().addRole(name)
                 Output.line("created role \(name)")
             }

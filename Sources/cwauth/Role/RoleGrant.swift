@@ -13,7 +13,7 @@ extension RoleCommand {
         @Option(help: "mqtt | http") var context: PermissionContext = .mqtt
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 switch try global.openStore().grant(role, Permission(resource: resource, operation: op, context: context)) {
                 case .added: Output.line("granted \(op.rawValue) on \(resource) to role \(role)")
                 case .unchanged: Output.line("role \(role) already has \(op.rawValue) on \(resource): unchanged")

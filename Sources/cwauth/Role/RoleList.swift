@@ -7,7 +7,7 @@ extension RoleCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 let roles = try store.listRoles()
                 if global.json {

@@ -7,7 +7,7 @@ extension RoleCommand {
         @Argument var name: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 let members = try store.members(ofRole: name)
                 try store.removeRole(name)

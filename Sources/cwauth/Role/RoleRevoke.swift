@@ -12,7 +12,7 @@ extension RoleCommand {
         @Option(help: "mqtt | http") var context: PermissionContext = .mqtt
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 switch try global.openStore().revoke(role, resource: resource, context: context, operation: op) {
                 case .removed: Output.line("revoked \(resource) from role \(role)")
                 case let .narrowed(to): Output.line("revoked \(op?.rawValue ?? "") on \(resource) from role \(role): now \(to.rawValue)")

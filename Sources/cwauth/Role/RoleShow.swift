@@ -8,7 +8,7 @@ extension RoleCommand {
         @Argument var name: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 let role = try store.requireRole(name)
                 let members = try store.members(ofRole: name)

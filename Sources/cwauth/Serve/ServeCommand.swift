@@ -20,7 +20,7 @@ struct ServeCommand: ParsableCommand {
     var trustedProxies: [String] = []
 
     func run() throws {
-        try runCommand {
+        try runCommand(global) {
             let (host, port) = try Self.parseListen(listen)
             for proxy in trustedProxies where !ServerState.isIPAddress(proxy) {
                 throw CLIError("--trusted-proxy: \"\(proxy)\" is not an IP address")

@@ -13,7 +13,7 @@ extension UserCommand {
         @Flag(help: "Create the user disabled.") var disabled = false
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try Validation.validateUsername(username)
                 let hash = try pw.resolveHash()
                 let store = try global.openStore()

@@ -8,7 +8,7 @@ extension UserCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let users = try global.openStore().listUsers()
                 if global.json { return try Output.json(.array(users.map(Representation.user))) }
                 Output.table(["username", "enabled", "roles", "prefix", "origin", "updated"], users.map {

@@ -8,7 +8,7 @@ extension UserCommand {
         @OptionGroup var pw: PasswordOptions
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let hash = try pw.resolveHash()
                 try global.openStore().setPassword(username, hash: hash)
                 Output.line("password changed for \(username)")

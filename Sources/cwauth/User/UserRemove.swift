@@ -7,7 +7,7 @@ extension UserCommand {
         @Argument var username: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try global.openStore().removeUser(username)
                 Output.line("removed user \(username)")
             }

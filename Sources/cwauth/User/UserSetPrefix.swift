@@ -11,7 +11,7 @@ extension UserCommand {
         @Flag(help: "Remove the prefix.") var clear = false
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 guard (prefix == nil) == clear else { throw CLIError("give a PREFIX or --clear, not both or neither") }
                 try global.openStore().setPublishPrefix(username, prefix)
                 Output.line(prefix.map { "publish prefix of \(username) is now \"\($0)\"" } ?? "publish prefix of \(username) removed")

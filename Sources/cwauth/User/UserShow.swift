@@ -9,7 +9,7 @@ extension UserCommand {
         @Argument var username: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 let store = try global.openStore()
                 let user = try store.requireUser(username)
                 let roles = try user.roles.map { try store.requireRole($0) }

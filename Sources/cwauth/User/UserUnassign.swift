@@ -8,7 +8,7 @@ extension UserCommand {
         @Argument var role: String
 
         func run() throws {
-            try runCommand {
+            try runCommand(global) {
                 try global.openStore().unassign(username, role: role)
                 Output.line("removed role \(role) from \(username)")
             }
