@@ -20,7 +20,8 @@ struct CWAuth: ParsableCommand {
     )
 
     /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
-    /// leaf's name, so global options given before the command are moved behind it.
+    /// leaf's name, so global options given before the command are moved behind it — but in front of a `--`,
+    /// after which they would be operands (`cwauth --db x user add -- NAME`).
     static func normalized(_ arguments: [String]) -> [String] {
         var globals: [String] = []
         var rest: [String] = []
@@ -41,14 +42,19 @@ struct CWAuth: ParsableCommand {
             }
             i += 1
         }
-        return rest + globals
+        let operands = rest.firstIndex(of: "--") ?? rest.endIndex
+        return Array(rest[..<operands]) + globals + rest[operands...]
     }
 
-    /// The arguments with every --db PATH, --db=PATH and --json taken out.
+    /// The arguments with every --db PATH, --db=PATH and --json before any `--` taken out.
     static func withoutGlobals(_ arguments: [String]) -> [String] {
         var rest: [String] = []
         var i = 0
         while i < arguments.count {
+            if arguments[i] == "--" {
+                rest += arguments[i...]
+                break
+            }
             let arg = arguments[i]
             if arg == "--db" && i + 1 < arguments.count {
                 i += 2
@@ -81,9 +87,15 @@ struct CWAuth: ParsableCommand {
         } catch {
             // --help and --version print normally; an ExitCode from a command has already printed its line.
             if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
-            Output.error(usageError(error))
+            Failure.report(usageError(error), json: asksForJSON(Array(CommandLine.arguments.dropFirst())))
             exit(withError: exitCode(for: error))
         }
+    }
+
+    /// Whether --json was given, for arguments that did not parse: a script that asked for JSON gets its
+    /// error as JSON too. After `--` it is an operand, not the flag.
+    static func asksForJSON(_ arguments: [String]) -> Bool {
+        arguments.prefix { $0 != "--" }.contains("--json")
     }
 
     /// ArgumentParser reports a bad argument as several lines (error, option help, usage); the CLI promises
@@ -97,60 +109,6 @@ struct CWAuth: ParsableCommand {
             .map { "(see " + $0.dropFirst("See ".count).dropLast(" for more information.".count) + ")" }
         return [message, seeHelp ?? ""].filter { !$0.isEmpty }.joined(separator: " ")
     }
-}
-
-/// Options every command understands.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $CWAUTH_DB, else ./cwauth.db).", valueName: "path"))
-    var db: String?
-
-    @Flag(name: .long, help: "Machine-readable JSON output.")
-    var json = false
-
-    var databasePath: String {
-        if let db, !db.isEmpty { return db }
-        if let env = ProcessInfo.processInfo.environment["CWAUTH_DB"], !env.isEmpty { return env }
-        return "./cwauth.db"
-    }
-
-    /// The audit log names the operator: the sudo caller if any, else the login.
-    var actor: String {
-        let env = ProcessInfo.processInfo.environment
-        let login = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
-        let who = env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? login ?? "uid\(getuid())"
-        return "cli:\(who)"
-    }
-
-    func openStore() throws -> Store {
-        try Store(path: databasePath, actor: actor)
-    }
-}
-
-/// Wraps a command body: any failure becomes one line on stderr and a non-zero exit.
-func runCommand(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        Output.error(describe(error))
-        throw ExitCode.failure
-    }
-}
-
-func describe(_ error: any Error) -> String {
-    switch error {
-    case let e as StoreError: return e.description
-    case let e as AuthCore.ValidationError: return e.description
-    case let e as CLIError: return e.description
-    case let e as DecodingError: return DocumentFormat.describe(e)
-    default: return String(describing: error)
-    }
-}
-
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 @main

@@ -36,8 +36,9 @@ def env_without_db(**extra):
     return env
 
 
-def assert_error(proc, *needles, code=EXIT_ERROR):
-    """One line on stderr with the CLI's prefix, naming every needle; nothing on stdout."""
+def assert_error(proc, *needles, code=EXIT_ERROR, json_output=False):
+    """One line on stderr with the CLI's prefix, naming every needle; nothing on stdout — or, for a
+    command run with --json (`json_output`), the same message as the API's error object on stdout."""
     assert proc.returncode == code, f"exit {proc.returncode}, wanted {code}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, f"wanted one line on stderr, got {len(lines)}:\n{proc.stderr}"
@@ -45,7 +46,10 @@ def assert_error(proc, *needles, code=EXIT_ERROR):
     for needle in needles:
         assert str(needle) in lines[0], f"{needle!r} not in {lines[0]!r}"
     assert "Traceback" not in proc.stderr and "Fatal error" not in proc.stderr
-    assert proc.stdout == ""
+    if json_output:
+        assert json.loads(proc.stdout) == {"error": lines[0].removeprefix("cwauth: error: ")}, proc.stdout
+    else:
+        assert proc.stdout == ""
     return lines[0]
 
 
@@ -565,9 +569,37 @@ USAGE = [  # rejected by the argument parser: exit 64, still one line
 @pytest.mark.parametrize("args, needles", USAGE, ids=[" ".join(a) for a, _ in USAGE])
 def test_usage_errors_exit_64_with_one_line(example, args, needles):
     before = db_files(example.db)
-    line = assert_error(example.run(*args), *needles, code=EXIT_USAGE)
+    line = assert_error(example.run(*args), *needles, code=EXIT_USAGE, json_output="--json" in args)
     assert re.search(r"\(see 'cwauth [a-z -]*--help'\)$", line), line
     assert db_files(example.db) == before
+
+
+JSON_ERRORS = [  # with --json a failure is also {"error": MESSAGE} on stdout; the exit status is unchanged
+    (["user", "show", "ghost", "--json"], EXIT_ERROR, 'no user named "ghost"'),
+    (["check", "ghost", "a/b", "--op", "read", "--json"], EXIT_ERROR, 'no user named "ghost"'),
+    (["--json", "role", "rm", "ghost-role"], EXIT_ERROR, 'no role named "ghost-role"'),
+    (["user", "add", "sensor-17", "--password", "abcdef", "--json"], EXIT_ERROR, '"sensor-17" already exists'),
+    (["registry", "unlock", "--minutes", "61", "--json"], EXIT_ERROR, "--minutes must be between 1 and 60"),
+    (["user", "add", "a/bc", "--password", "abcdef", "--json"], EXIT_ERROR, 'invalid username "a/bc"'),
+    (["registry", "unlock", "--minutes", "five", "--json"], EXIT_USAGE, "'five'"),
+    (["user", "add", "--json"], EXIT_USAGE, "<username>"),
+    (["check", "sensor-17", "a/b", "--op", "foo", "--json"], EXIT_USAGE, "'foo'"),
+]
+
+
+@pytest.mark.parametrize("args, code, needle", JSON_ERRORS, ids=[" ".join(a[:3]) for a, _, _ in JSON_ERRORS])
+def test_json_errors_are_the_apis_error_object_on_stdout(example, args, code, needle):
+    before = db_files(example.db)
+    proc = example.run(*args)
+    assert_error(proc, needle, code=code, json_output=True)
+    assert proc.stdout.startswith("{") and list(json.loads(proc.stdout)) == ["error"]
+    assert db_files(example.db) == before
+
+
+def test_json_after_double_dash_is_an_operand_not_the_flag(example):
+    # `--` ends the options: "--json" here is a username, so the error stays plain.
+    assert_error(example.run("user", "show", "--", "--json"), 'no user named "--json"')
+    assert json.loads(example.run("--json", "user", "show", "--", "sensor-17").stdout)["user"]["username"] == "sensor-17"
 
 
 def test_help_and_version_still_print_and_succeed():
@@ -675,7 +707,7 @@ def test_registry_window_commands(cli):
     out = cli("registry", "unlock", "--seconds", "30").stdout
     assert out.startswith("registry unlocked for 30s (until ")
     status = json.loads(cli("registry", "status", "--json").stdout)
-    assert status["open"] is True and 0 < status["secondsLeft"] <= 30 and status["pending"] == 0
+    assert status["open"] is True and 0 < status["secondsLeft"] <= 30 and status["pending"] == []
     assert cli("registry", "status").stdout.startswith("open: ")
     assert cli("registry", "lock").stdout == "registry locked\n"
     status = json.loads(cli("registry", "status", "--json").stdout)
@@ -750,7 +782,7 @@ def test_audit_names_the_operator(workdir):
     sudo = dict(env, SUDO_USER="ops-bob")
     assert run("--db", db, "user", "assign", "aud-user", "audited-role", env=sudo).returncode == 0
     entries = json.loads(run("--db", db, "audit", "--json", env=env).stdout)
-    assert [(e["actor"], e["action"], e["subject"]) for e in entries] == [
+    assert [(e["actor"], e["action"], e["target"]) for e in entries] == [
         ("cli:ops-bob", "user.assign", "aud-user"),
         ("cli:ops-alice", "user.add", "aud-user"),
         ("cli:ops-alice", "role.add", "audited-role"),

@@ -222,3 +222,46 @@ def test_bodies_must_be_json(serve):
     assert deep.status == 400 and deep.json["error"].startswith("body: nested deeper than 64 levels"), deep
     listed = serve.as_admin("GET", "/api/users").json
     assert {u["username"] for u in listed} == {"admin", "typed-user"}
+
+
+def test_cli_json_and_the_api_give_the_same_shapes(site, serve):
+    """One representation per concept: `--json` prints what the API serves, field for field (nulls included)."""
+    assert serve.as_admin("POST", "/api/client-registry/unlock", {"minutes": 5}).status == 200
+    assert register(serve).status == 202
+    quiet = {"username": "press-8", "password": "press-8-secret"}  # no roles, no context: null, not ""
+    assert register(serve, quiet).status == 202
+    site("user", "set-prefix", MONITOR[0], "site1/")
+
+    def cli_json(*args):
+        return json.loads(site(*args, "--json").stdout)
+
+    assert cli_json("user", "list") == serve.as_admin("GET", "/api/users").json
+    assert cli_json("user", "show", MONITOR[0])["user"] == serve.as_admin("GET", f"/api/users/{MONITOR[0]}").json
+    role = cli_json("role", "show", "press")
+    assert role.pop("members") == [] and role == serve.as_admin("GET", "/api/roles/press").json
+    assert [dict(r, members=None) for r in cli_json("role", "list")] == \
+        [dict(r, members=None) for r in serve.as_admin("GET", "/api/roles").json]
+
+    api_status = serve.as_admin("GET", "/api/client-registry").json
+    cli_status = cli_json("registry", "status")
+    assert cli_status.pop("rules").startswith("while the window is open")
+    assert abs(cli_status.pop("secondsLeft") - api_status.pop("secondsLeft")) <= 1
+    assert cli_status == api_status
+    pending = {p["username"]: p for p in cli_json("registry", "list")}
+    assert list(pending.values()) == api_status["pending"]
+    assert pending["press-8"]["requestedContext"] is None and pending["press-7"]["requestedContext"] == "hall 3"
+
+    assert serve.as_admin("POST", "/api/client-registry/lock").status == 200
+    closed = cli_json("registry", "status")
+    assert closed["openUntil"] is None and "openUntil" in serve.as_admin("GET", "/api/client-registry").json
+
+    entries = serve.as_admin("GET", "/api/audit?limit=500").json["entries"]
+    assert cli_json("audit", "--limit", "500") == entries
+    assert {"id", "at", "actor", "action", "target", "detail"} == set(entries[0])
+
+
+def test_a_failed_cli_command_with_json_gives_the_apis_error_object(site, serve):
+    api = serve.as_admin("GET", "/api/users/ghost")
+    cli = site.run("user", "show", "ghost", "--json")
+    assert api.status == 404 and cli.returncode == 1
+    assert json.loads(cli.stdout) == api.json == {"error": 'no user named "ghost"'}

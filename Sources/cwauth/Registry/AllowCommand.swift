@@ -1,0 +1,22 @@
+import ArgumentParser
+import CWAuthServer
+
+struct AllowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allow",
+        abstract: "Admit a pending device: create the user with the password it registered with.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var username: String
+    @Option(name: .customLong("role"), help: "Role to give (repeatable); without, the device may connect but do nothing.")
+    var roles: [String] = []
+    @Flag(help: "Admit a request flagged as conflict (someone tried another password); the first password wins.")
+    var force = false
+
+    func run() throws {
+        try runCommand(global) {
+            let user = try global.openStore().allow(username, roles: roles, force: force)
+            if global.json { return try Output.json(Representation.user(user)) }
+            Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"))
+        }
+    }
+}
