@@ -197,13 +197,22 @@ int mosquitto_kick_client_by_clientid(const char *clientid, bool with_will)
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* Only used for $CONTROL replies, which this harness never triggers. The
- * broker owns payload and properties after the call. */
+/* Only used for dynsec's $CONTROL replies, which this harness never triggers.
+ * The broker owns payload and properties after the call. */
 int mosquitto_broker_publish(const char *clientid, const char *topic, int payloadlen,
 		void *payload, int qos, bool retain, mosquitto_property *properties)
 {
 	(void)clientid; (void)topic; (void)payloadlen; (void)qos; (void)retain;
 	free(payload);
+	mosquitto_property_free_all(&properties);
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* cwauth's counters on $SYS, published from its tick (which this harness never sends). */
+int mosquitto_broker_publish_copy(const char *clientid, const char *topic, int payloadlen,
+		const void *payload, int qos, bool retain, mosquitto_property *properties)
+{
+	(void)clientid; (void)topic; (void)payloadlen; (void)payload; (void)qos; (void)retain;
 	mosquitto_property_free_all(&properties);
 	return MOSQ_ERR_SUCCESS;
 }
