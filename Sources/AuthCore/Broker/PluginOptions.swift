@@ -12,7 +12,7 @@ public struct PluginOptions: Sendable, Equatable {
     public var maxPending = Store.defaultMaxPending
     /// plugin_opt_registry_rate (default 20, 1–100): registration attempts recorded per second at most,
     /// overall, refilled smoothly. Each costs the registry writer one password hash.
-    public var registryRatePerSecond = 20
+    public var registryRatePerSecond = RegistryGate.Limits.defaultPerSecond
     /// plugin_opt_hash_budget_ms (default 100, 0–1000): milliseconds per second (and at once) the
     /// broker's thread may spend verifying passwords that are not in the login cache. Past it, a
     /// password is verified on a thread of the plugin's own while the client is disconnected

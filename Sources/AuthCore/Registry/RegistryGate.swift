@@ -11,8 +11,13 @@ public final class RegistryGate {
         public var perSecond: Int
         public var reportIntervalNanos: UInt64
 
-        public init(maxPending: Int = Store.defaultMaxPending, perUsernameIntervalNanos: UInt64 = 500_000_000,
-                    perSecond: Int = 20, reportIntervalNanos: UInt64 = 10_000_000_000) {
+        /// The same username is recorded at most every half second.
+        public static let defaultPerUsernameIntervalNanos: UInt64 = 500_000_000
+        /// plugin_opt_registry_rate's default, and the explicit registration door's rate.
+        public static let defaultPerSecond = 20
+
+        public init(maxPending: Int = Store.defaultMaxPending, perUsernameIntervalNanos: UInt64 = Self.defaultPerUsernameIntervalNanos,
+                    perSecond: Int = Self.defaultPerSecond, reportIntervalNanos: UInt64 = 10_000_000_000) {
             self.maxPending = maxPending
             self.perUsernameIntervalNanos = perUsernameIntervalNanos
             self.perSecond = perSecond

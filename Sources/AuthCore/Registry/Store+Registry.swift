@@ -46,6 +46,8 @@ extension Store {
     public static let pendingMaxAgeSeconds: Int64 = 24 * 3600
     public static let defaultMaxPending = 1000
     public static let maxWindowMinutes = 60
+    /// How long `registry unlock` and POST /api/client-registry/unlock open the window when no duration is given.
+    public static let defaultWindowMinutes = 5
 
     public func registryWindow() throws(StoreError) -> RegistryWindow {
         RegistryWindow(openUntil: try db.prepare("SELECT open_until FROM registry_window WHERE id = 1").stepInt() ?? 0)

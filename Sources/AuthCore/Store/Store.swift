@@ -141,6 +141,9 @@ public final class Store {
     }
 
     /// Newest first, entries older than `before` (an id) when given: pages stay stable while rows are appended.
+    /// Audit entries `cwauth audit` and GET /api/audit show when no limit is given.
+    public static let defaultAuditLimit = 50
+
     public func auditLog(limit: Int, before: Int64?) throws(StoreError) -> [AuditEntry] {
         let stmt = try db.prepare("""
             SELECT id, at, actor, action, subject, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?

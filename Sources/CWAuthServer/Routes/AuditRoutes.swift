@@ -7,7 +7,7 @@ enum AuditRoutes {
         Endpoint(.get, "/api/audit", .admin, list),
     ]
 
-    static let defaultLimit = Int64(SharedLimits.auditPageEntries)
+    static let defaultLimit = Int64(Store.defaultAuditLimit)
     static let maxLimit: Int64 = 500
 
     static func list(_ state: ServerState, _ call: Call) async throws -> Response {

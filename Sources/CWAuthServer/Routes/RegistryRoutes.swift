@@ -11,7 +11,7 @@ enum RegistryRoutes {
         Endpoint(.post, "/api/client-registry/pending/:username/deny", .admin, deny),
     ]
 
-    static let defaultMinutes = Int64(SharedLimits.registryWindowMinutes)
+    static let defaultMinutes = Int64(Store.defaultWindowMinutes)
 
     static func status(_ state: ServerState, _ call: Call) async throws -> Response {
         JSONResponse.make(.ok, try await statusObject(state))

@@ -1,10 +1,11 @@
 import ArgumentParser
+import AuthCore
 import CWAuthServer
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log, newest first.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "How many entries.") var limit: Int = SharedLimits.auditPageEntries
+    @Option(help: "How many entries.") var limit: Int = Store.defaultAuditLimit
 
     func run() throws {
         try runCommand(global) {

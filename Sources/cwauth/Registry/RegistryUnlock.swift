@@ -15,7 +15,7 @@ extension RegistryCommand {
                 if let minutes, !(1...Store.maxWindowMinutes).contains(minutes) {
                     throw CLIError("--minutes must be between 1 and \(Store.maxWindowMinutes)")
                 }
-                let total = Int64(seconds ?? (minutes ?? SharedLimits.registryWindowMinutes) * 60)
+                let total = Int64(seconds ?? (minutes ?? Store.defaultWindowMinutes) * 60)
                 let store = try global.openStore()
                 try store.unlockRegistry(seconds: total)
                 let window = try store.registryWindow()
