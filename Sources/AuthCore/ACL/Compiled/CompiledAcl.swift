@@ -237,9 +237,9 @@ final class CompiledAcl: @unchecked Sendable {
     /// user's publish prefix (`BrokerSemantics.usesPublishPrefix`).
     func verdict(username: UnsafeBufferPointer<UInt8>, clientId: UnsafeBufferPointer<UInt8>,
                  topic: UnsafeBufferPointer<UInt8>, access: Access, prefixed: Bool) -> AclVerdict {
-        access == .read
-            ? check(TopicNameSyntax.self, username, clientId, topic, prefixed: prefixed, endBit: TrieNode.endRead, hashBit: TrieNode.hashRead)
-            : check(TopicNameSyntax.self, username, clientId, topic, prefixed: prefixed, endBit: TrieNode.endWrite, hashBit: TrieNode.hashWrite)
+        let read = access == .read
+        return check(TopicNameSyntax.self, username, clientId, topic, prefixed: prefixed,
+                     endBit: read ? TrieNode.endRead : TrieNode.endWrite, hashBit: read ? TrieNode.hashRead : TrieNode.hashWrite)
     }
 
     /// SUBSCRIBE: does one read permission of the user's roles cover every topic `filter` can match?
