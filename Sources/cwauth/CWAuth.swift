@@ -7,9 +7,17 @@ struct CWAuth: ParsableCommand {
         commandName: "cwauth",
         abstract: "Users, roles, topic permissions and the client registry for Mosquitto, in one SQLite file.",
         discussion: """
-            The database is --db PATH, else $CWAUTH_DB, else ./cwauth.db. Changes take effect in a running
-            broker (with the cwauth plugin) within a second. Exit status: 0 success, 1 error, 3 `check` denied,
-            64 usage error.
+            The database is --db PATH, else $CWAUTH_DB, else ./cwauth.db. Changes take effect in a running \
+            broker (with the cwauth plugin) within a second. The global options may stand anywhere before `--`.
+
+            \(WriteJSON.help)
+
+            Repeating a command that sets something — user assign, unassign, enable, disable, set-prefix; role \
+            grant, revoke; registry lock, unblock; deny --block — succeeds and says "unchanged" (in JSON \
+            "changed": false). Adding a name that exists, and removing, allowing or denying one that does not, \
+            fail; so does naming an unknown user or role.
+
+            Exit status: 0 success, 1 error, 3 `check` denied, 64 usage error.
             """,
         version: AuthCoreVersion.string,
         subcommands: [
@@ -18,6 +26,10 @@ struct CWAuth: ParsableCommand {
             AuditCommand.self, BackupCommand.self, RestoreCommand.self, ServeCommand.self,
         ]
     )
+
+    /// Declared here too so that the root help lists them; ArgumentParser parses them once, wherever they
+    /// stand, and every command's own `global` is this value.
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 
     /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
     /// leaf's name, so global options given before the command are moved behind it — but in front of a `--`,
@@ -85,8 +97,15 @@ struct CWAuth: ParsableCommand {
             var command = try parse(Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
-            // --help and --version print normally; an ExitCode from a command has already printed its line.
-            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            // An ExitCode from a command has already printed its line.
+            if error is ExitCode { exit(withError: error) }
+            if exitCode(for: error) == .success {
+                // --help, `help` and --version print on stdout and succeed; help with its usage line wrapped.
+                let width = HelpText.width
+                let text = HelpText.wrappingUsage(fullMessage(for: error, columns: width), width: width)
+                if !text.isEmpty { print(text) }
+                Foundation.exit(EXIT_SUCCESS)
+            }
             Failure.report(usageError(error), json: asksForJSON(Array(CommandLine.arguments.dropFirst())))
             exit(withError: exitCode(for: error))
         }
