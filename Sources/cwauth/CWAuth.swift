@@ -27,74 +27,14 @@ struct CWAuth: ParsableCommand {
         ]
     )
 
-    /// Declared here too so that the root help lists them; ArgumentParser parses them once, wherever they
-    /// stand, and every command's own `global` is this value.
+    /// Declared here too, so that the root help lists them and `cwauth --db PATH user list` parses:
+    /// ArgumentParser parses the root's options wherever they stand (before `--`) and hands every
+    /// command's own `global` this value.
     @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
-
-    /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
-    /// leaf's name, so global options given before the command are moved behind it — but in front of a `--`,
-    /// after which they would be operands (`cwauth --db x user add -- NAME`).
-    static func normalized(_ arguments: [String]) -> [String] {
-        var globals: [String] = []
-        var rest: [String] = []
-        var i = 0
-        var seenCommand = false
-        while i < arguments.count {
-            let arg = arguments[i]
-            if !seenCommand && arg == "--db" && i + 1 < arguments.count {
-                globals += [arg, arguments[i + 1]]
-                i += 2
-                continue
-            }
-            if !seenCommand && (arg.hasPrefix("--db=") || arg == "--json") {
-                globals.append(arg)
-            } else {
-                if !arg.hasPrefix("-") { seenCommand = true }
-                rest.append(arg)
-            }
-            i += 1
-        }
-        let operands = rest.firstIndex(of: "--") ?? rest.endIndex
-        return Array(rest[..<operands]) + globals + rest[operands...]
-    }
-
-    /// The arguments with every --db PATH, --db=PATH and --json before any `--` taken out.
-    static func withoutGlobals(_ arguments: [String]) -> [String] {
-        var rest: [String] = []
-        var i = 0
-        while i < arguments.count {
-            if arguments[i] == "--" {
-                rest += arguments[i...]
-                break
-            }
-            let arg = arguments[i]
-            if arg == "--db" && i + 1 < arguments.count {
-                i += 2
-                continue
-            }
-            if !(arg.hasPrefix("--db=") || arg == "--json") { rest.append(arg) }
-            i += 1
-        }
-        return rest
-    }
-
-    /// When the arguments do not parse, ArgumentParser blames the first option the command group does not
-    /// know — the --db moved behind a mistyped command ("Unknown option '--db'"). The arguments without the
-    /// global options name the real mistake ("Unexpected argument 'usr'"), so that error is the one reported.
-    static func parse(_ given: [String]) throws -> any ParsableCommand {
-        do {
-            return try parseAsRoot(normalized(given))
-        } catch {
-            let bare = withoutGlobals(given)
-            guard bare != given else { throw error }
-            do { _ = try parseAsRoot(bare) } catch let real where exitCode(for: real) != .success { throw real }
-            throw error
-        }
-    }
 
     static func mainEntry() {
         do {
-            var command = try parse(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
             // An ExitCode from a command has already printed its line.
