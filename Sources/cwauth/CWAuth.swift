@@ -7,9 +7,17 @@ struct CWAuth: ParsableCommand {
         commandName: "cwauth",
         abstract: "Users, roles, topic permissions and the client registry for Mosquitto, in one SQLite file.",
         discussion: """
-            The database is --db PATH, else $CWAUTH_DB, else ./cwauth.db. Changes take effect in a running
-            broker (with the cwauth plugin) within a second. Exit status: 0 success, 1 error, 3 `check` denied,
-            64 usage error.
+            The database is --db PATH, else $CWAUTH_DB, else ./cwauth.db. Changes take effect in a running \
+            broker (with the cwauth plugin) within a second. The global options may stand anywhere before `--`.
+
+            \(WriteJSON.help)
+
+            Repeating a command that sets something — user assign, unassign, enable, disable, set-prefix; role \
+            grant, revoke; registry lock, unblock; deny --block — succeeds and says "unchanged" (in JSON \
+            "changed": false). Adding a name that exists, and removing, allowing or denying one that does not, \
+            fail; so does naming an unknown user or role.
+
+            Exit status: 0 success, 1 error, 3 `check` denied, 64 usage error.
             """,
         version: AuthCoreVersion.string,
         subcommands: [
@@ -19,74 +27,25 @@ struct CWAuth: ParsableCommand {
         ]
     )
 
-    /// The spec writes `cwauth [--db PATH] command …`; ArgumentParser only accepts a leaf's options after the
-    /// leaf's name, so global options given before the command are moved behind it — but in front of a `--`,
-    /// after which they would be operands (`cwauth --db x user add -- NAME`).
-    static func normalized(_ arguments: [String]) -> [String] {
-        var globals: [String] = []
-        var rest: [String] = []
-        var i = 0
-        var seenCommand = false
-        while i < arguments.count {
-            let arg = arguments[i]
-            if !seenCommand && arg == "--db" && i + 1 < arguments.count {
-                globals += [arg, arguments[i + 1]]
-                i += 2
-                continue
-            }
-            if !seenCommand && (arg.hasPrefix("--db=") || arg == "--json") {
-                globals.append(arg)
-            } else {
-                if !arg.hasPrefix("-") { seenCommand = true }
-                rest.append(arg)
-            }
-            i += 1
-        }
-        let operands = rest.firstIndex(of: "--") ?? rest.endIndex
-        return Array(rest[..<operands]) + globals + rest[operands...]
-    }
-
-    /// The arguments with every --db PATH, --db=PATH and --json before any `--` taken out.
-    static func withoutGlobals(_ arguments: [String]) -> [String] {
-        var rest: [String] = []
-        var i = 0
-        while i < arguments.count {
-            if arguments[i] == "--" {
-                rest += arguments[i...]
-                break
-            }
-            let arg = arguments[i]
-            if arg == "--db" && i + 1 < arguments.count {
-                i += 2
-                continue
-            }
-            if !(arg.hasPrefix("--db=") || arg == "--json") { rest.append(arg) }
-            i += 1
-        }
-        return rest
-    }
-
-    /// When the arguments do not parse, ArgumentParser blames the first option the command group does not
-    /// know — the --db moved behind a mistyped command ("Unknown option '--db'"). The arguments without the
-    /// global options name the real mistake ("Unexpected argument 'usr'"), so that error is the one reported.
-    static func parse(_ given: [String]) throws -> any ParsableCommand {
-        do {
-            return try parseAsRoot(normalized(given))
-        } catch {
-            let bare = withoutGlobals(given)
-            guard bare != given else { throw error }
-            do { _ = try parseAsRoot(bare) } catch let real where exitCode(for: real) != .success { throw real }
-            throw error
-        }
-    }
+    /// Declared here too, so that the root help lists them and `cwauth --db PATH user list` parses:
+    /// ArgumentParser parses the root's options wherever they stand (before `--`) and hands every
+    /// command's own `global` this value.
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 
     static func mainEntry() {
         do {
-            var command = try parse(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
-            // --help and --version print normally; an ExitCode from a command has already printed its line.
-            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            // An ExitCode from a command has already printed its line.
+            if error is ExitCode { exit(withError: error) }
+            if exitCode(for: error) == .success {
+                // --help, `help` and --version print on stdout and succeed; help with its usage line wrapped.
+                let width = HelpText.width
+                let text = HelpText.wrappingUsage(fullMessage(for: error, columns: width), width: width)
+                if !text.isEmpty { print(text) }
+                Foundation.exit(EXIT_SUCCESS)
+            }
             Failure.report(usageError(error), json: asksForJSON(Array(CommandLine.arguments.dropFirst())))
             exit(withError: exitCode(for: error))
         }

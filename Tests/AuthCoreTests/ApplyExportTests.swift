@@ -117,6 +117,48 @@ private func decodingMessage(_ json: String) -> String? {
         #expect(try db.audit().last?.action == "apply")
     }
 
+    // MARK: - dry run
+
+    @Test func dryRunReportsWhatApplyDoesAndWritesNothing() throws {
+        let dir = TemporaryDirectory()
+        do { _ = try Store.initialize(path: dir.database, actor: "cli:test") } // closed: everything in the main file
+        let before = Files.read(dir.database)
+        let document = try decode(specExample)
+        let plan: ApplySummary
+        do {
+            let store = try Store(path: dir.database, actor: "cli:test")
+            let version = try store.policyVersion()
+            let audit = try store.auditLog(limit: 100)
+            plan = try store.apply(document, dryRun: true, now: 1000)
+            #expect(plan.rolesCreated == ["sensor-writer"] && plan.usersCreated == ["sensor-17"])
+            #expect(try store.policyVersion() == version)
+            #expect(try store.auditLog(limit: 100) == audit)
+            #expect(try store.listUsers().isEmpty && store.listRoles().isEmpty)
+        }
+        Files.unchanged(dir.database, from: before)
+        #expect(!Files.exists(dir.database + "-wal"))
+
+        // The plan is what applying then does, and a dry run of the applied file plans nothing.
+        let store = try Store(path: dir.database, actor: "cli:test")
+        #expect(try store.apply(document, now: 1000) == plan)
+        let again = try store.apply(document, dryRun: true, now: 2000)
+        #expect(!again.changed && again.usersUnchanged == ["sensor-17"])
+    }
+
+    @Test func dryRunIsRefusedWhereApplyIs() throws {
+        let db = try TestDatabase()
+        try db.store.addRole("admin")
+        try db.store.grant("admin", Permission(resource: Store.adminScope, operation: .readWrite, context: .http))
+        try db.store.addUser(User(username: "root", passwordHash: TestHash.make("root-pass"), roles: ["admin"]))
+        let demote = PolicyDocument(users: [UserSpec(username: "root", passwordHash: TestHash.make("root-pass"), roles: [])])
+        let dry = storeError { () throws(StoreError) in try db.store.apply(demote, dryRun: true) }
+        let real = storeError { () throws(StoreError) in try db.store.apply(demote) }
+        #expect(dry != nil && dry == real)
+        #expect(try db.store.requireUser("root").roles == ["admin"])
+        // A refused dry run leaves no transaction open behind it.
+        try db.store.addRole("after")
+    }
+
     // MARK: - export → apply round trip
 
     /// A store with a bit of everything an export must carry.

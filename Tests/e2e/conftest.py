@@ -61,9 +61,10 @@ class CLI:
         self.db = str(db)
 
     def run(self, *args, input=None, check=False, env=None):
-        """Runs `cwauth --db DB args…`; returns CompletedProcess with text stdout/stderr."""
-        proc = subprocess.run([CWAUTH, "--db", self.db, *map(str, args)], input=input, capture_output=True,
-                              text=True, timeout=60, env=env)
+        """Runs `cwauth --db DB args…`; returns CompletedProcess with text stdout/stderr. Standard input is
+        `input`, else empty: never the terminal pytest may run on, where cwauth would ask for a password."""
+        proc = subprocess.run([CWAUTH, "--db", self.db, *map(str, args)], input=input if input is not None else "",
+                              capture_output=True, text=True, timeout=60, env=env)
         if check and proc.returncode != 0:
             raise AssertionError(f"cwauth {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}")
         return proc

@@ -25,9 +25,10 @@ EXIT_ERROR, EXIT_DENIED, EXIT_USAGE = 1, 3, 64
 # ---------------------------------------------------------------- helpers
 
 def run(*args, env=None, cwd=None, input=None):
-    """`cwauth args…` exactly as given (no --db added)."""
+    """`cwauth args…` exactly as given (no --db added); standard input is `input`, else empty (never the
+    terminal pytest may run on, where cwauth would ask for a password)."""
     return subprocess.run([CWAUTH, *map(str, args)], capture_output=True, text=True, timeout=60,
-                          env=env, cwd=cwd, input=input)
+                          env=env, cwd=cwd, input=input if input is not None else "")
 
 
 def env_without_db(**extra):
@@ -179,7 +180,9 @@ def test_grant_adds_up_and_revoke_op_takes_one_part_away(cli):
     assert cli("role", "revoke", "ops", "plant/#", "--op", "read").stdout == "revoked read on plant/# from role ops: now write\n"
     role = json.loads(cli("role", "show", "ops", "--json").stdout)
     assert [(p["resource"], p["operation"]) for p in role["permissions"]] == [("plant/#", "write")]
-    assert_error(cli.run("role", "revoke", "ops", "plant/#", "--op", "read"), "has only write on plant/#, not read")
+    # Only write is left: there is no read to take away, which is not an error (see test_cli_habits.py).
+    assert cli("role", "revoke", "ops", "plant/#", "--op", "read").stdout == \
+        "role ops does not have read on plant/# (only write): unchanged\n"
     assert cli("role", "revoke", "ops", "plant/#").stdout == "revoked plant/# from role ops\n"
 
 
@@ -483,13 +486,11 @@ UNKNOWN = [
     (["user", "assign", "ghost", "sensor-writer"], 'no user named "ghost"'),
     (["user", "assign", "sensor-17", "ghost-role"], 'no role named "ghost-role"'),
     (["user", "unassign", "sensor-17", "ghost-role"], 'no role named "ghost-role"'),
-    (["user", "unassign", "sensor-17", "spare"], '"spare"'),  # exists, but not held by the user
     (["user", "add", "u1234", "--password", "abcdef", "--role", "ghost-role"], '"ghost-role"'),
     (["role", "show", "ghost-role"], 'no role named "ghost-role"'),
     (["role", "rm", "ghost-role"], 'no role named "ghost-role"'),
     (["role", "grant", "ghost-role", "a/b", "--op", "read"], 'no role named "ghost-role"'),
     (["role", "revoke", "ghost-role", "a/b"], 'no role named "ghost-role"'),
-    (["role", "revoke", "sensor-writer", "not/granted"], '"not/granted"'),
     (["check", "ghost", "a/b", "--op", "read"], 'no user named "ghost"'),
     (["allow", "ghost"], '"ghost"'),
     (["deny", "ghost"], '"ghost"'),
@@ -516,7 +517,7 @@ BAD_VALUES = [  # rejected by cwauth's own rules: exit 1
     (["user", "add", "x" * 257, "--password", "abcdef"], "must be 3 to 256 characters"),
     (["user", "add", "u1234", "--password", "abc"], "invalid password"),
     (["user", "add", "u1234"], "--password"),
-    (["user", "add", "u1234", "--password", "abcdef", "--password-hash", "$7$1$YQ==$YQ=="], "exactly one"),
+    (["user", "add", "u1234", "--password", "abcdef", "--password-hash", "$7$1$YQ==$YQ=="], "only one of"),
     (["user", "add", "u1234", "--password-hash", "not-a-hash"], "--password-hash"),
     (["user", "add", "u1234", "--password", "abcdef", "--publish-prefix", "a/#"], 'invalid publish prefix "a/#"'),
     (["user", "set-prefix", "sensor-17", "a/+"], 'invalid publish prefix "a/+"'),

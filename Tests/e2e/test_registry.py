@@ -268,3 +268,22 @@ def test_registrations_wait_for_a_held_write_lock_without_stalling_the_broker(si
         holder.close()
     assert wait_for(lambda: set(pending(site)) == {"knock-0", "knock-1", "knock-2"}, timeout=10)
     assert wait_for(lambda: "waited" in broker.log_text() and "for the database" in broker.log_text())
+
+
+def test_allow_and_deny_print_one_json_object(site, broker):
+    site("registry", "unlock")
+    time.sleep(1.0)
+    for username in ("json-dev", "other-dev"):
+        assert not connect_result(broker.port, username, f"{username}-pass")
+    assert wait_for(lambda: {"json-dev", "other-dev"} <= set(pending(site)))
+
+    allowed = json.loads(site("allow", "json-dev", "--role", "sensor", "--json").stdout)
+    assert allowed["changed"] is True and allowed["username"] == "json-dev" and allowed["roles"] == ["sensor"]
+    assert allowed["origin"] == "registry" and "passwordHash" not in allowed
+    again = site.run("allow", "json-dev", "--json")
+    assert again.returncode == 1
+    assert json.loads(again.stdout) == {"error": 'no pending registration named "json-dev": it is already a user'}
+
+    denied = json.loads(site("deny", "other-dev", "--json").stdout)
+    assert denied == {"removed": "other-dev", "username": "other-dev", "blocked": False, "changed": True}
+    assert pending(site) == {}

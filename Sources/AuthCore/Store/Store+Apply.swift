@@ -55,20 +55,40 @@ extension PolicyDocument {
 extension Store {
     /// Makes the listed roles and users exactly as the file says, in one transaction: all or nothing.
     /// Entities not in the file are left alone. Applying the same file again writes nothing.
-    public func apply(_ document: PolicyDocument, now: Int64 = Clock.unixNow()) throws(StoreError) -> ApplySummary {
+    ///
+    /// With `dryRun`, the same changes are made in a transaction that is then rolled back, so the summary
+    /// is what applying would do — found by the very code that applies, refusals included — and nothing
+    /// is written (the database file, its policy counter and the audit log stay as they were).
+    public func apply(_ document: PolicyDocument, dryRun: Bool = false,
+                      now: Int64 = Clock.unixNow()) throws(StoreError) -> ApplySummary {
         try document.validate()
-        return try write { () throws(StoreError) -> ApplySummary in
-            var summary = ApplySummary()
-            for spec in document.roles { try applyRole(spec, now: now, summary: &summary) }
-            for (i, spec) in document.users.enumerated() { try applyUser(spec, index: i, now: now, summary: &summary) }
-            if summary.changed {
-                try audit("apply", subject: "document", detail: """
-                    roles +\(summary.rolesCreated.count) ~\(summary.rolesUpdated.count) \
-                    users +\(summary.usersCreated.count) ~\(summary.usersUpdated.count)
-                    """, at: now)
-            }
-            return summary
+        if dryRun { return try rolledBack { () throws(StoreError) -> ApplySummary in try applyChanges(document, now: now) } }
+        return try write { () throws(StoreError) -> ApplySummary in try applyChanges(document, now: now) }
+    }
+
+    /// `body` in a write transaction that always ends in ROLLBACK, held to the rule every committed write
+    /// transaction is held to (`guardedWriteTransaction`): a change that would leave no admin is refused.
+    private func rolledBack<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute("BEGIN IMMEDIATE")
+        defer { try? db.execute("ROLLBACK") }
+        let admins = try adminUsernames()
+        let value = try body()
+        if !admins.isEmpty, try adminUsernames().isEmpty { throw .conflict(Self.lastAdminMessage(admins)) }
+        return value
+    }
+
+    /// The changes themselves, inside the caller's transaction.
+    private func applyChanges(_ document: PolicyDocument, now: Int64) throws(StoreError) -> ApplySummary {
+        var summary = ApplySummary()
+        for spec in document.roles { try applyRole(spec, now: now, summary: &summary) }
+        for (i, spec) in document.users.enumerated() { try applyUser(spec, index: i, now: now, summary: &summary) }
+        if summary.changed {
+            try audit("apply", subject: "document", detail: """
+                roles +\(summary.rolesCreated.count) ~\(summary.rolesUpdated.count) \
+                users +\(summary.usersCreated.count) ~\(summary.usersUpdated.count)
+                """, at: now)
         }
+        return summary
     }
 
     private func applyRole(_ spec: RoleSpec, now: Int64, summary: inout ApplySummary) throws(StoreError) {

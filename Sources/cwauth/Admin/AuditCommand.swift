@@ -4,7 +4,7 @@ import CWAuthServer
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log, newest first.")
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
     @Option(help: "How many entries.") var limit: Int = Store.defaultAuditLimit
 
     func run() throws {

@@ -1,11 +1,19 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 import Foundation
 
 struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the database (safe to run again).")
-    @OptionGroup var global: GlobalOptions
-    @Option(help: ArgumentHelp("Also create this admin for `cwauth serve` (password read from stdin), with role \(Self.adminRole): http \(Store.adminScope) readWrite.", valueName: "name"))
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create the database (safe to run again).",
+        discussion: """
+            On an initialized database this changes nothing ("already initialized", exit 0). With --admin the \
+            password is asked on the terminal, twice and without echo; when standard input is not a terminal it \
+            is the first line of standard input. With --json: {"database": PATH, "user": the admin created or \
+            null, "changed": …}.
+            """)
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
+    @Option(help: ArgumentHelp("Also create this admin for `cwauth serve`, with role \(Self.adminRole): http \(Store.adminScope) readWrite.", valueName: "name"))
     var admin: String?
 
     static let adminRole = "admin"
@@ -19,8 +27,18 @@ struct InitCommand: ParsableCommand {
                 try Validation.validatePassword(password ?? "")
             }
             let (store, created) = try Store.initialize(path: global.databasePath, actor: global.actor)
+            var adminUser: User?
+            if let admin, let password {
+                try Self.createAdmin(admin, password: password, in: store)
+                adminUser = try store.requireUser(admin)
+            }
+            if global.json {
+                return try Output.json(WriteJSON.after([
+                    "database": .string(global.databasePath), "user": adminUser.map(Representation.user) ?? .null,
+                ], changed: created || adminUser != nil))
+            }
             Output.line(created ? "initialized \(global.databasePath)" : "\(global.databasePath) is already initialized")
-            if let admin, let password { try Self.createAdmin(admin, password: password, in: store) }
+            if let admin { Output.line("created admin \(admin) (role \(Self.adminRole): http \(Store.adminScope) readWrite)") }
         }
     }
 
@@ -32,14 +50,11 @@ struct InitCommand: ParsableCommand {
             try store.grant(adminRole, Permission(resource: Store.adminScope, operation: .readWrite, context: .http))
             try store.addUser(User(username: name, passwordHash: hash, roles: [adminRole], origin: .manual))
         }
-        Output.line("created admin \(name) (role \(adminRole): http \(Store.adminScope) readWrite)")
     }
 
-    /// First line of stdin; on a terminal, asked for without echo.
+    /// Asked on a terminal (twice, no echo); from a script, the first line of stdin.
     static func readPassword(for name: String) throws -> String {
-        if isatty(STDIN_FILENO) != 0, let typed = getpass("password for \(name): ") {
-            return String(cString: typed)
-        }
+        if TerminalPassword.canAsk { return try TerminalPassword.askNew() }
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
             throw CLIError("--admin: no password on stdin (e.g. `printf '%s\\n' \"$PW\" | cwauth init --admin \(name)`)")
         }

@@ -7,7 +7,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Would the broker let USER publish (write) or receive (read) TOPIC? Exit 0 allowed, 3 denied.",
         discussion: "The broker's own decision: a publish is checked behind the user's publish prefix; with --op read, a TOPIC containing + or #, or starting with $share/GROUP/, is checked as a SUBSCRIBE filter (one permission must cover it all; the share group is not part of the topic).")
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
     @Argument var username: String
     @Argument var topic: String
     @Option(help: "read | write") var op: Access

@@ -4,8 +4,12 @@ import Foundation
 
 struct PasswdImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "passwd-import", abstract: "Import users from a mosquitto_passwd file (user:hash per line).")
-    @OptionGroup var global: GlobalOptions
+        commandName: "passwd-import", abstract: "Import users from a mosquitto_passwd file (user:hash per line).",
+        discussion: """
+            Importing the same file again skips every user (or with --update sets the same hashes). With \
+            --json: the usernames {"created": […], "updated": […], "skipped": […]} and "changed".
+            """)
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
     @Argument var file: String
     @Option(name: .customLong("role"), help: "Role to give every imported user (repeatable).") var roles: [String] = []
     @Flag(help: "Replace the password hash of users that already exist (otherwise they are skipped).") var update = false
@@ -27,18 +31,23 @@ struct PasswdImportCommand: ParsableCommand {
                 entries.append((user, hash))
             }
             let store = try global.openStore()
-            var created = 0, updated = 0, skipped = 0
+            var created: [String] = [], updated: [String] = [], skipped: [String] = []
             try store.transaction { () throws(StoreError) in
                 for (user, hash) in entries {
                     if try store.user(named: user) != nil {
-                        if update { try store.setPassword(user, hash: hash); updated += 1 } else { skipped += 1 }
+                        if update { try store.setPassword(user, hash: hash); updated.append(user) } else { skipped.append(user) }
                     } else {
                         try store.addUser(User(username: user, passwordHash: hash, roles: roles, origin: .manual))
-                        created += 1
+                        created.append(user)
                     }
                 }
             }
-            Output.line("imported \(file): \(created) created, \(updated) updated, \(skipped) skipped (already exist)")
+            if global.json {
+                struct ImportJSON: Encodable { let created, updated, skipped: [String]; let changed: Bool }
+                return try Output.json(ImportJSON(created: created, updated: updated, skipped: skipped,
+                                                  changed: !(created.isEmpty && updated.isEmpty)))
+            }
+            Output.line("imported \(file): \(created.count) created, \(updated.count) updated, \(skipped.count) skipped (already exist)")
         }
     }
 }

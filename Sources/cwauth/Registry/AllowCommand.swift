@@ -1,11 +1,13 @@
 import ArgumentParser
+import AuthCore
 import CWAuthServer
 
 struct AllowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allow",
-        abstract: "Admit a pending device: create the user with the password it registered with.")
-    @OptionGroup var global: GlobalOptions
+        abstract: "Admit a pending device: create the user with the password it registered with.",
+        discussion: "A username with no pending request is an error (also when it was allowed before). With --json: the user created.")
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
     @Argument var username: String
     @Option(name: .customLong("role"), help: "Role to give (repeatable); without, the device may connect but do nothing.")
     var roles: [String] = []
@@ -14,9 +16,17 @@ struct AllowCommand: ParsableCommand {
 
     func run() throws {
         try runCommand(global) {
-            let user = try global.openStore().allow(username, roles: roles, force: force)
-            if global.json { return try Output.json(Representation.user(user)) }
-            Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"))
+            let store = try global.openStore()
+            let user: User
+            do { user = try store.allow(username, roles: roles, force: force) } catch let error as StoreError {
+                // A second `allow` of the same device: say why there is nothing to admit.
+                if case .notFound(kind: "pending registration", name: _) = error, try store.user(named: username) != nil {
+                    throw CLIError("no pending registration named \"\(Validation.printable(username))\": it is already a user")
+                }
+                throw error
+            }
+            try global.report("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"),
+                              json: WriteJSON.after(Representation.user(user), changed: true))
         }
     }
 }

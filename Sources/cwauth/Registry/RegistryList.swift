@@ -5,7 +5,7 @@ import CWAuthServer
 extension RegistryCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pending registration requests.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 
         func run() throws {
             try runCommand(global) {

@@ -5,7 +5,7 @@ import CWAuthServer
 extension RegistryCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Is the window open, and for how long.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 
         func run() throws {
             try runCommand(global) {
@@ -13,11 +13,7 @@ extension RegistryCommand {
                 let now = Clock.unixNow()
                 let window = try store.registryWindow()
                 let pending = try store.pendingRequests(now: now)
-                if global.json {
-                    // The API's status, plus the rules text the API does not serve.
-                    return try Output.json(Representation.registryStatus(window, pending: pending, now: now)
-                        .adding("rules", .string(RegistryGate.rules)))
-                }
+                if global.json { return try Output.json(try RegistryCommand.statusJSON(store, now: now)) }
                 if window.isOpen(at: now) {
                     Output.line("open: \(Output.duration(window.secondsLeft(at: now))) left (until \(Output.iso8601(window.openUntil))), \(pending.count) pending")
                 } else {
@@ -26,5 +22,12 @@ extension RegistryCommand {
                 Output.line("rules: \(RegistryGate.rules)")
             }
         }
+    }
+
+    /// The API's registry status, plus the rules text the API does not serve: what `registry status`,
+    /// `unlock` and `lock` print with --json.
+    static func statusJSON(_ store: Store, now: Int64) throws -> JSONValue {
+        Representation.registryStatus(try store.registryWindow(), pending: try store.pendingRequests(now: now), now: now)
+            .adding("rules", .string(RegistryGate.rules))
     }
 }

@@ -4,8 +4,10 @@ import CWAuthServer
 
 extension RegistryCommand {
     struct Unlock: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open the registration window (it closes by itself).")
-        @OptionGroup var global: GlobalOptions
+        static let configuration = CommandConfiguration(
+            abstract: "Open the registration window (it closes by itself).",
+            discussion: "On an open window this sets the new end. With --json: the registry status, as `registry status` prints it.")
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Option(help: "How long the window stays open, 1–\(Store.maxWindowMinutes) minutes.") var minutes: Int?
         @Option(help: "The same in seconds (for scripts and tests).") var seconds: Int?
 
@@ -17,9 +19,11 @@ extension RegistryCommand {
                 }
                 let total = Int64(seconds ?? (minutes ?? Store.defaultWindowMinutes) * 60)
                 let store = try global.openStore()
-                try store.unlockRegistry(seconds: total)
+                let now = Clock.unixNow()
+                try store.unlockRegistry(seconds: total, now: now)
                 let window = try store.registryWindow()
-                Output.line("registry unlocked for \(Output.duration(total)) (until \(Output.iso8601(window.openUntil)))")
+                try global.report("registry unlocked for \(Output.duration(total)) (until \(Output.iso8601(window.openUntil)))",
+                                  json: WriteJSON.after(try RegistryCommand.statusJSON(store, now: now), changed: true))
             }
         }
     }

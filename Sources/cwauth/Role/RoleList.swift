@@ -4,7 +4,7 @@ import CWAuthServer
 extension RoleCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List roles.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 
         func run() throws {
             try runCommand(global) {

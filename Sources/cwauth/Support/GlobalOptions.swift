@@ -2,12 +2,16 @@ import ArgumentParser
 import AuthCore
 import Foundation
 
-/// Options every command understands.
+/// Options every command understands. The root command and every leaf declare them as
+/// `@OptionGroup(title: GlobalOptions.title)`: ArgumentParser then parses them wherever they stand on the
+/// command line, hands the leaf the root's values, and lists them in every help screen under one heading.
 struct GlobalOptions: ParsableArguments {
+    static let title = "Global Options"
+
     @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $CWAUTH_DB, else ./cwauth.db).", valueName: "path"))
     var db: String?
 
-    @Flag(name: .long, help: "Machine-readable JSON output.")
+    @Flag(name: .long, help: "Print JSON: the API's objects; a change adds \"changed\"; see `cwauth --help`.")
     var json = false
 
     var databasePath: String {

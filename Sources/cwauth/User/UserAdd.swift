@@ -1,10 +1,13 @@
 import ArgumentParser
 import AuthCore
+import CWAuthServer
 
 extension UserCommand {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a user.")
-        @OptionGroup var global: GlobalOptions
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user.",
+            discussion: PasswordOptions.help + " A name that exists already is an error. With --json: the user created.")
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Argument(help: "Username: \(Validation.usernameLength.lowerBound)–\(Validation.usernameLength.upperBound) printable characters, no whitespace, '+', '#' or '/'.")
         var username: String
         @OptionGroup var pw: PasswordOptions
@@ -15,11 +18,19 @@ extension UserCommand {
         func run() throws {
             try runCommand(global) {
                 try Validation.validateUsername(username)
+                // Refused before the password is asked for, not after it was typed twice; the database is
+                // closed again while a person types (a Ctrl-C then leaves it exactly as it was).
+                do {
+                    let store = try global.openStore()
+                    if try store.user(named: username) != nil { throw StoreError.alreadyExists(kind: "user", name: username) }
+                    for role in roles { _ = try store.requireRole(role) }
+                }
                 let hash = try pw.resolveHash()
                 let store = try global.openStore()
                 try store.addUser(User(username: username, passwordHash: hash, enabled: !disabled, roles: roles,
                                        publishPrefix: publishPrefix, origin: .manual))
-                Output.line("created user \(username)")
+                try global.report("created user \(username)",
+                                  json: WriteJSON.after(Representation.user(try store.requireUser(username)), changed: true))
             }
         }
     }

@@ -5,7 +5,7 @@ import CWAuthServer
 extension UserCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one user and the permissions it holds.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Argument var username: String
 
         func run() throws {
@@ -20,7 +20,7 @@ extension UserCommand {
                 Output.line("username:  \(user.username)")
                 Output.line("enabled:   \(user.enabled ? "yes" : "no")")
                 Output.line("origin:    \(user.origin.rawValue)")
-                Output.line("prefix:    \(user.publishPrefix ?? "-")")
+                Output.line("prefix:    \(Output.cell(user.publishPrefix ?? ""))")
                 Output.line("created:   \(Output.timestamp(user.createdAt))")
                 Output.line("updated:   \(Output.timestamp(user.updatedAt))")
                 Output.line("roles:     \(user.roles.isEmpty ? "(none: the user may connect but do nothing)" : user.roles.joined(separator: ", "))")
