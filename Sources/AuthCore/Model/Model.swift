@@ -64,8 +64,16 @@ public enum UserOrigin: String, Sendable, Hashable, CaseIterable, Codable {
     case manual, registry, apply
 }
 
+/// How a user proves who it is: a password, or a client certificate issued by the cwauth CA
+/// (never both: a certificate user's password login is refused, a password user needs its password
+/// whatever certificate it presents).
+public enum AuthMethod: String, Sendable, Hashable, CaseIterable, Codable {
+    case password, certificate
+}
+
 public struct User: Sendable, Equatable {
     public var username: String
+    /// Empty for a certificate user that never had a password.
     public var passwordHash: String
     public var enabled: Bool
     /// Role names, sorted.
@@ -74,9 +82,12 @@ public struct User: Sendable, Equatable {
     public var origin: UserOrigin
     public var createdAt: Int64
     public var updatedAt: Int64
+    public var authMethod: AuthMethod
 
     public init(username: String, passwordHash: String, enabled: Bool = true, roles: [String] = [],
-                publishPrefix: String? = nil, origin: UserOrigin = .manual, createdAt: Int64 = 0, updatedAt: Int64 = 0) {
+                publishPrefix: String? = nil, origin: UserOrigin = .manual, createdAt: Int64 = 0, updatedAt: Int64 = 0,
+                authMethod: AuthMethod = .password) {
+        self.authMethod = authMethod
         self.username = username
         self.passwordHash = passwordHash
         self.enabled = enabled
