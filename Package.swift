@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(
             name: "CWAuthServerTests",
             dependencies: [
-                "CWAuthServer", "AuthCore",
+                "CWAuthServer", "AuthCore", "CWAuthCA",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -70,8 +70,16 @@ public enum CSRCheck {
         guard let first = names.first else { throw .noCommonName }
         guard names.count == 1 else { throw .severalCommonNames }
         guard let name = first, !name.isEmpty else { throw .emptyCommonName }
-        let key = SHA256.hash(data: Array(request.publicKey.subjectPublicKeyInfoBytes))
-        return ValidatedCSR(pem: pem, commonName: name, publicKeyFingerprint: Fingerprint.hex(key), request: request)
+        return ValidatedCSR(pem: pem, commonName: name, publicKeyFingerprint: try publicKeyFingerprint(request.publicKey),
+                            request: request)
+    }
+
+    /// SHA-256 of the whole SubjectPublicKeyInfo DER (algorithm and key), as
+    /// `openssl pkey -pubin -outform DER | sha256sum` prints it; `subjectPublicKeyInfoBytes` is only the key bits.
+    static func publicKeyFingerprint(_ key: Certificate.PublicKey) throws(CSRError) -> String {
+        var serializer = DER.Serializer()
+        do { try serializer.serialize(key) } catch { throw .notPEM("its public key cannot be encoded again (\(error))") }
+        return Fingerprint.hex(SHA256.hash(data: serializer.serializedBytes))
     }
 
     /// Every CN of the subject; nil for one that is not a text string.

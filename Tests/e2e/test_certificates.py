@@ -186,3 +186,32 @@ def test_ca_signed_but_unrecorded_certificates_and_password_users_need_more(tls,
     with_password = tls.pub(key, cert, "sensors/x", "-u", MONITOR[0], "-P", MONITOR[1])
     # monitor may only read: the publish is denied, but the login itself succeeds.
     assert with_password.returncode == 0, with_password.stderr
+
+
+def test_rest_registration_with_a_csr_gets_a_certificate_that_logs_in(tls, site, serve, workdir, broker_factory):
+    key, csr = device_csr(workdir, "press-9")
+    wrong_key, wrong_csr = device_csr(workdir, "press-9-wrong", cn="press-8")
+    device = {"username": "press-9", "password": "press-9-secret", "csr": csr.read_text()}
+    site("registry", "unlock", "--minutes", "5")
+    refused = serve.request("POST", "/api/client-registry/register", {**device, "csr": wrong_csr.read_text()})
+    assert refused.status == 400 and "is not the username" in refused.json["error"]
+    assert serve.request("POST", "/api/client-registry/register", device).status == 202
+    listed = site("registry", "list").stdout
+    fingerprint = sh("sh", "-c", f"openssl req -in {csr} -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum").stdout.split()[0]
+    assert f"csr key sha256: {fingerprint}" in listed
+    assert "certificate" in site("allow", "press-9", "--role", "sensor").stdout
+    granted = serve.request("POST", "/api/client-registry/register", device)
+    assert granted.status == 201, granted
+    assert granted.json["grantType"] == "certificate"
+    assert granted.json["caCertificate"].strip() == tls.ca.read_text().strip()
+    cert = workdir / "press-9.pem"
+    cert.write_text(granted.json["certificate"])
+    assert "OK" in sh("openssl", "verify", "-CAfile", tls.ca, cert).stdout
+    assert "TLS Web Client Authentication" in sh("openssl", "x509", "-in", cert, "-noout", "-ext", "extendedKeyUsage").stdout
+    broker = broker_factory(site.db, tls.options())
+    watch = monitor(broker, "sensors/#")
+    time.sleep(0.5)
+    result = tls.pub(key, cert, "sensors/press-9/count")
+    assert result.returncode == 0, result.stderr
+    out, _ = watch.communicate(timeout=15)
+    assert out.strip() == "sensors/press-9/count hello"

@@ -93,6 +93,17 @@ extension Store {
         }
     }
 
+    /// `allow` for a request that carried a CSR, with the certificate signed for it: the user and its
+    /// certificate are written together (inside the caller's transaction, if one is open).
+    public func allow(_ username: String, roles: [String], force: Bool = false, certificate: IssuedCertificate,
+                      now: Int64 = Clock.unixNow()) throws(StoreError) -> User {
+        try write { () throws(StoreError) -> User in
+            _ = try allow(username, roles: roles, force: force, now: now)
+            try recordCertificate(certificate, now: now)
+            return try requireUser(username)
+        }
+    }
+
     // MARK: - the CA
 
     public func certificateAuthority() throws(StoreError) -> CertificateAuthorityRecord? {

@@ -115,10 +115,17 @@ public struct PendingRequest: Sendable, Equatable {
     public var source: String
     /// Free text a device sent with its REST registration (e.g. where it sits); empty for MQTT.
     public var requestedContext: String
+    /// The certificate signing request a REST registration carried (PEM), empty without one; its
+    /// public key's SHA-256 (lowercase hex) is what the admin compares with the device.
+    public var csrPEM: String
+    public var csrFingerprint: String
 
     public init(username: String, clientId: String, address: String, passwordHash: String, firstSeen: Int64,
                 lastSeen: Int64, attempts: Int, conflict: Bool, conflictAttempts: Int = 0,
-                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "") {
+                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "",
+                csrPEM: String = "", csrFingerprint: String = "") {
+        self.csrPEM = csrPEM
+        self.csrFingerprint = csrFingerprint
         self.username = username
         self.clientId = clientId
         self.address = address

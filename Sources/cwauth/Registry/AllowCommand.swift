@@ -1,4 +1,5 @@
 import ArgumentParser
+import CWAuthCA
 import CWAuthServer
 
 struct AllowCommand: ParsableCommand {
@@ -14,9 +15,11 @@ struct AllowCommand: ParsableCommand {
 
     func run() throws {
         try runCommand(global) {
-            let user = try global.openStore().allow(username, roles: roles, force: force)
+            // With a CSR in the request, the device's certificate is signed here (the CA key must be readable).
+            let (user, issued) = try CertificateGrant.allow(global.openStore(), username, roles: roles, force: force)
             if global.json { return try Output.json(Representation.user(user)) }
-            Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"))
+            Output.line("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))")
+                        + (issued.map { "; certificate \($0.serial) issued (sha256 \($0.fingerprint)), the device fetches it by polling" } ?? ""))
         }
     }
 }
