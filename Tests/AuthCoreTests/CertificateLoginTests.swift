@@ -142,6 +142,23 @@ import Testing
         #expect(try s.auditLog().map(\.action).prefix(2) == ["cert.issue", "user.add"])
     }
 
+    @Test func exportAndApplyKeepCertificateUsersWithoutPasswords() throws {
+        let source = try TestDatabase()
+        try source.store.addRole("writer")
+        try source.store.addUser(User(username: "cam-1", passwordHash: TestHash.make("registered-pw"), roles: ["writer"]))
+        try source.store.recordCertificate(Self.issued("cam-1", Self.deviceDigest, serial: "01"))
+        let document = try source.store.export()
+        #expect(document.users.first == UserSpec(username: "cam-1", roles: ["writer"], authMethod: .certificate))
+        let target = try TestDatabase()
+        _ = try target.store.apply(document)
+        let copy = try target.store.requireUser("cam-1")
+        #expect(copy.authMethod == .certificate && copy.passwordHash.isEmpty && copy.roles == ["writer"])
+        #expect(try target.store.apply(document).usersUnchanged == ["cam-1"], "re-applying writes nothing")
+        var both = document
+        both.users[0].password = "some-password"
+        #expect(throws: StoreError.self) { try target.store.apply(both) }
+    }
+
     @Test func fingerprintsPrintAsOpenSSLDoes() {
         #expect(Fingerprint.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(Fingerprint.colons("000fa0ff") == "00:0F:A0:FF")
