@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Certificate authority (CSR checks, signing, CRLs): CLI and server only, never the plugin.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // System C libraries only: the broker process must stay lean. Two C modules, so that only
@@ -26,25 +30,38 @@ let package = Package(
         .target(name: "AuthCore", dependencies: ["CSystemLibraries"]),
         // Thin @_cdecl adapter loaded by Mosquitto.
         .target(name: "MosquittoPlugin", dependencies: ["AuthCore", "CMosquitto"]),
+        // The cwauth certificate authority: signs device CSRs. Linked by the CLI and the server only;
+        // the plugin inspects certificates with libcrypto and stays small.
+        .target(
+            name: "CWAuthCA",
+            dependencies: [
+                "AuthCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // `cwauth serve`: REST API and admin web page. Only the CLI links it, never the plugin.
         .target(
             name: "CWAuthServer",
-            dependencies: ["AuthCore", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["AuthCore", "CWAuthCA", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .executableTarget(
             name: "cwauth",
             dependencies: [
                 "AuthCore",
                 "CWAuthServer",
+                "CWAuthCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(name: "AuthCoreTests", dependencies: ["AuthCore"]),
+        .testTarget(name: "CWAuthCATests", dependencies: ["CWAuthCA", "AuthCore"]),
         .testTarget(
             name: "CWAuthServerTests",
             dependencies: [
-                "CWAuthServer", "AuthCore",
+                "CWAuthServer", "AuthCore", "CWAuthCA",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -1635,7 +1635,8 @@ enum OpenAPIDocument {
               "conflictAttempts",
               "source",
               "requestedRoles",
-              "requestedContext"
+              "requestedContext",
+              "csrFingerprint"
             ],
             "properties": {
               "username": {
@@ -1684,6 +1685,11 @@ enum OpenAPIDocument {
                 "type": "string",
                 "nullable": true,
                 "description": "Free text the device sent with its registration."
+              },
+              "csrFingerprint": {
+                "type": "string",
+                "nullable": true,
+                "description": "SHA-256 (lowercase hex) of the public key of the CSR the device sent; null without a CSR."
               }
             }
           },
@@ -1742,6 +1748,11 @@ enum OpenAPIDocument {
               "context": {
                 "type": "string",
                 "maxLength": 256
+              },
+              "csr": {
+                "type": "string",
+                "maxLength": 16384,
+                "description": "A certificate signing request (PEM) whose single CN is the username. Its signature is verified; once allowed, the device logs in with the signed certificate instead of its password."
               }
             }
           },
@@ -1760,6 +1771,21 @@ enum OpenAPIDocument {
                 "items": {
                   "type": "string"
                 }
+              },
+              "grantType": {
+                "type": "string",
+                "enum": [
+                  "certificate"
+                ],
+                "description": "Only for a certificate grant: the device logs in to the broker with the certificate below and no password."
+              },
+              "certificate": {
+                "type": "string",
+                "description": "The device certificate (PEM), signed by the cwauth CA; only with grantType certificate."
+              },
+              "caCertificate": {
+                "type": "string",
+                "description": "The cwauth CA certificate (PEM); only with grantType certificate."
               }
             }
           },

@@ -23,13 +23,20 @@ enum Callbacks {
         let client = event.client
         let plugin = PluginInstance.from(userdata)
         let clientId = string(mosquitto_client_id(client))
-        let answer = plugin.core.authenticate(
+        let outcome = plugin.core.authenticate(
             username: event.username.map { String(cString: $0) },
             password: event.password.map { String(cString: $0) },
             clientId: clientId,
-            address: string(mosquitto_client_address(client)))
-        switch answer {
+            address: string(mosquitto_client_address(client)),
+            certificate: peerCertificate(client))
+        switch outcome.answer {
         case .allow:
+            // A certificate login without a username: the broker (kicks, %u, the ACL) knows the
+            // client by the certificate's CN from here on.
+            if let name = outcome.setUsername, mosquitto_set_username(client, name) != MOSQ_ERR_SUCCESS.rawValue {
+                BrokerLog.write(.warning, "could not set the username \(name) for client \(clientId); refusing it")
+                return MOSQ_ERR_AUTH.rawValue
+            }
             plugin.wills.authenticated(client, clientId: clientId)
             return MOSQ_ERR_SUCCESS.rawValue
         case .deny:
@@ -40,6 +47,20 @@ enum Callbacks {
             return MOSQ_ERR_UNKNOWN.rawValue
         case .later:
             return plugin.delayedAuth?.wait(client, clientId: clientId) ?? MOSQ_ERR_AUTH.rawValue
+        }
+    }
+
+    /// nil without a certificate (plain listeners, or a TLS one that does not require them).
+    static func peerCertificate(_ client: OpaquePointer?) -> PeerCertificate? {
+        guard let client else { return nil }
+        var cn = [CChar](repeating: 0, count: 1025)
+        var digest = [UInt8](repeating: 0, count: 32)
+        switch cwauth_peer_certificate(client, &cn, Int32(cn.count), &digest) {
+        case 0: return nil
+        case 1:
+            let name = String(validatingCString: cn) ?? ""
+            return name.isEmpty ? .unreadable : .read(commonName: name, sha256: digest)
+        default: return .unreadable
         }
     }
 

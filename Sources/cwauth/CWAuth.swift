@@ -23,7 +23,7 @@ struct CWAuth: ParsableCommand {
         subcommands: [
             InitCommand.self, UserCommand.self, RoleCommand.self, RegistryCommand.self, AllowCommand.self,
             DenyCommand.self, ApplyCommand.self, ExportCommand.self, CheckCommand.self, PasswdImportCommand.self,
-            AuditCommand.self, BackupCommand.self, RestoreCommand.self, ServeCommand.self,
+            AuditCommand.self, BackupCommand.self, RestoreCommand.self, ServeCommand.self, CACommand.self, CertCommand.self,
         ]
     )
 

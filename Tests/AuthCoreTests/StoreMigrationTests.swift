@@ -33,8 +33,8 @@ import Testing
         let tables = try store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         var names: [String] = []
         while try tables.step() { names.append(tables.text(0)) }
-        #expect(names == ["audit_log", "pending_registrations", "permissions", "policy_version", "registry_blocklist", "registry_window",
-                          "roles", "schema_version", "user_roles", "users"])
+        #expect(names == ["audit_log", "certificate_authority", "certificates", "pending_registrations", "permissions", "policy_version",
+                          "registry_blocklist", "registry_window", "roles", "schema_version", "user_roles", "users"])
         #expect(try store.registryWindow() == RegistryWindow(openUntil: 0))
         let log = try store.auditLog()
         #expect(log.count == 1)
@@ -122,6 +122,12 @@ import Testing
             #expect(try PasswordHash(parsing: user.passwordHash).verify("old-password"))
             #expect(try store.requireRole("legacy").permissions == [Permission(resource: "old/#", operation: .read)])
             #expect(try store.pendingRequest("waiting-1", now: 2)?.attempts == 1, "from v\(version)")
+            #expect(user.authMethod == .password, "from v\(version)")
+            // Version 5's trigger replaced version 4's: a change of login method still reaches the broker.
+            let before = try store.policyVersion()
+            try store.db.execute("UPDATE users SET auth_method = 'certificate' WHERE username = 'old-device'")
+            #expect(try store.policyVersion() == before + 1, "from v\(version)")
+            try store.db.execute("UPDATE users SET auth_method = 'password' WHERE username = 'old-device'")
             // A migrated store takes new writes like a fresh one.
             try store.addRole("after-migration")
             #expect(try Store(path: dir.database, actor: "cli:test").role(named: "after-migration") != nil)

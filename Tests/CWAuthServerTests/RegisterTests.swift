@@ -157,7 +157,7 @@ struct RegisterTests {
                 (#"{"username":"abc","password":"long-enough","roles":[true]}"#, "roles[0]: must be a string"),
                 (#"{"username":"abc","password":"long-enough","context":7}"#, "context: must be a string"),
                 (#"{"username":"abc","password":"long-enough","context":"two\nlines"}"#, "context: "),
-                (#"{"username":"abc","password":"long-enough","csr":"..."}"#, "csr: unknown field"),
+                (#"{"username":"abc","password":"long-enough","csr":"..."}"#, "csr is not a PEM certificate signing request"),
                 (#"{"username":"abc","password":"long-enough","roles":["a b"]}"#, "roles[0]: "),
                 ("not json", "body: not valid JSON"),
                 ("[]", "body: must be a JSON object"),

@@ -30,10 +30,11 @@ public final class Snapshot: Sendable {
         var users: [String: UserEntry] = [:]
         users.reserveCapacity(policy.users.count)
         for user in policy.users {
-            users[user.username] = UserEntry(user: user, roleIDs: user.roles.compactMap { roleIndex[$0] })
+            users[user.username] = UserEntry(user: user, roleIDs: user.roles.compactMap { roleIndex[$0] },
+                                             certificates: policy.certificates[user.username] ?? [])
         }
         self.users = users
-        self.unusableHashes = users.values.filter { $0.passwordHash == nil }.map(\.username).sorted()
+        self.unusableHashes = users.values.filter { $0.passwordHash == nil && $0.authMethod == .password }.map(\.username).sorted()
         let acl = ReferenceAcl(roles: policy.roles)
         self.acl = acl
         self.compiled = CompiledAcl(acl: acl, users: Array(users.values), prefetchAbove: prefetchAbove, levelLimit: levelLimit,
@@ -166,7 +167,9 @@ public final class Snapshot: Sendable {
                 changes.kick.append(name)
                 continue
             }
-            let rekeyed = old.encodedHash != now.encodedHash
+            // A revoked certificate, or a change of login method, re-keys the user as a new password does.
+            let rekeyed = old.encodedHash != now.encodedHash || old.authMethod != now.authMethod
+                || !old.certificates.isSubset(of: now.certificates)
             if rekeyed || old.enabled != now.enabled { changes.changed.append(name) }
             let lostRole = old.roleNames != now.roleNames && !Set(old.roleNames).isSubset(of: Set(now.roleNames))
             if (old.enabled && !now.enabled) || rekeyed || lostRole {
@@ -187,11 +190,18 @@ public struct UserEntry: Sendable {
     public let roleNames: [String]
     let roleIDs: [Int]
     public let publishPrefix: String?
+    public let authMethod: AuthMethod
+    /// Fingerprints (lowercase hex SHA-256 of the DER) of the certificates that admit this user;
+    /// empty for password users.
+    public let certificates: Set<String>
 
-    init(user: User, roleIDs: [Int]) {
+    init(user: User, roleIDs: [Int], certificates: Set<String> = []) {
+        self.authMethod = user.authMethod
+        self.certificates = user.authMethod == .certificate ? certificates : []
         self.username = user.username
         self.encodedHash = user.passwordHash
-        self.passwordHash = try? PasswordHash(parsing: user.passwordHash)
+        // A certificate user's password (if it kept one) never admits it.
+        self.passwordHash = user.authMethod == .password ? try? PasswordHash(parsing: user.passwordHash) : nil
         self.enabled = user.enabled
         self.roleNames = user.roles
         self.roleIDs = roleIDs

@@ -192,18 +192,93 @@ public final class BrokerCore: Sendable {
     /// Whether to let the client in. Unknown users are refused (and, while the registration window
     /// is open, recorded as pending requests).
     public func authenticate(username: String?, password: String?, clientId: String, address: String) -> AuthAnswer {
-        guard let username, !username.isEmpty else {
-            log(.debug, "auth deny: client \(clientId) sent no username")
-            state.withLock { $0.stats.authDenied &+= 1 }
-            return .deny
-        }
+        authenticate(username: username, password: password, clientId: clientId, address: address, certificate: nil).answer
+    }
+
+    /// The answer to a CONNECT, and the username the broker must give the client: a certificate
+    /// login that sent none takes the certificate's CN (nil: leave the client's username as it is).
+    public struct AuthOutcome: Equatable, Sendable {
+        public let answer: AuthAnswer
+        public let setUsername: String?
+
+        static let deny = AuthOutcome(answer: .deny, setUsername: nil)
+    }
+
+    /// `certificate`: what the client's TLS certificate says, when it presented one. The broker's
+    /// TLS listener (`require_certificate`, `cafile` = the cwauth CA) has verified it already; here
+    /// it must also be the certificate issued to that user and not revoked. A certificate user logs
+    /// in by certificate only; a password user needs its password whatever certificate it presents.
+    public func authenticate(username: String?, password: String?, clientId: String, address: String,
+                             certificate: PeerCertificate?) -> AuthOutcome {
         let snapshot = self.snapshot
-        if snapshot.user(username) != nil,
-           let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username {
-            log(.debug, "auth deny: \(username) may not use client id \(Validation.printable(clientId)): it belongs to user \(owner)")
-            state.withLock { $0.stats.authDenied &+= 1 }
-            return .deny
+        let sent = username.flatMap { $0.isEmpty ? nil : $0 }
+        if let certificate {
+            guard case let .read(commonName, sha256) = certificate else {
+                return denied("auth deny: client \(clientId) (\(address)) presented a certificate without a single readable CN")
+            }
+            let name = sent ?? commonName
+            if let user = snapshot.user(name), user.authMethod == .certificate {
+                return certificateLogin(snapshot, user, commonName: commonName, sha256: sha256, sentUsername: sent != nil,
+                                        clientId: clientId, address: address)
+            }
+            guard sent != nil else {
+                let who = snapshot.user(commonName) == nil ? "no user of that name" : "a password user, which must send its password"
+                return denied("auth deny: client \(clientId) (\(address)) sent no username and its certificate names "
+                              + "\(Validation.printable(commonName)): \(who)")
+            }
+            // A username of a password user: the certificate only got the client through TLS.
         }
+        guard let username = sent else {
+            return denied("auth deny: client \(clientId) sent no username")
+        }
+        if let user = snapshot.user(username), user.authMethod == .certificate {
+            return denied("auth deny: \(username) logs in with its certificate only (client \(clientId), \(address))")
+        }
+        if let owner = foreignOwner(snapshot, username: username, clientId: clientId) {
+            return denied("auth deny: \(username) may not use client id \(Validation.printable(clientId)): it belongs to user \(owner)")
+        }
+        return AuthOutcome(answer: passwordLogin(snapshot, username: username, password: password, clientId: clientId, address: address),
+                           setUsername: nil)
+    }
+
+    private func denied(_ line: String) -> AuthOutcome {
+        log(.debug, line)
+        state.withLock { $0.stats.authDenied &+= 1 }
+        return .deny
+    }
+
+    /// The user owning the client id, when that is another user than `username` (see `ClientIds`).
+    private func foreignOwner(_ snapshot: Snapshot, username: String, clientId: String) -> String? {
+        guard snapshot.user(username) != nil,
+              let owner = ClientIds.owner(of: clientId, exists: { snapshot.user($0) != nil }), owner != username else { return nil }
+        return owner
+    }
+
+    /// No hashing and no throttle: the certificate was verified by TLS, so all that is left is
+    /// comparing it with what was issued.
+    private func certificateLogin(_ snapshot: Snapshot, _ user: UserEntry, commonName: String, sha256: [UInt8], sentUsername: Bool,
+                                  clientId: String, address: String) -> AuthOutcome {
+        let name = user.username
+        guard commonName == name else {
+            return denied("auth deny: \(name) (client \(clientId), \(address)) presented a certificate for "
+                          + "\(Validation.printable(commonName))")
+        }
+        let fingerprint = Fingerprint.hex(sha256)
+        guard user.certificates.contains(fingerprint) else {
+            return denied("auth deny: \(name) (client \(clientId), \(address)) presented a certificate that is revoked "
+                          + "or was never issued to it (sha256 \(fingerprint))")
+        }
+        guard user.enabled else { return denied("auth deny: \(name) is disabled (client \(clientId))") }
+        if let owner = foreignOwner(snapshot, username: name, clientId: clientId) {
+            return denied("auth deny: \(name) may not use client id \(Validation.printable(clientId)): it belongs to user \(owner)")
+        }
+        log(.debug, "auth allow: \(name) by certificate (client \(clientId))")
+        state.withLock { $0.stats.authAllowed &+= 1 }
+        return AuthOutcome(answer: .allow, setUsername: sentUsername ? nil : name)
+    }
+
+    private func passwordLogin(_ snapshot: Snapshot, username: String, password: String?, clientId: String,
+                               address: String) -> AuthAnswer {
         settleVerifications(snapshot)
         let (decision, backoffs, cached) = state.withLock { state in
             let hits = state.authenticator.cacheHits
@@ -634,7 +709,7 @@ public final class BrokerCore: Sendable {
         let changes = found ?? old.userChanges(in: fresh)
         for name in changes.changed { state.authenticator.forget(username: name) }
         let kicks = changes.kick
-        for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed or lost a role") }
+        for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed (new password, certificate revoked) or lost a role") }
         if let reaper, !reaper.submit(Retired(old)) { log(.debug, "reload: old snapshot freed on the broker thread (reaper busy)") }
         return kicks
     }

@@ -64,8 +64,16 @@ public enum UserOrigin: String, Sendable, Hashable, CaseIterable, Codable {
     case manual, registry, apply
 }
 
+/// How a user proves who it is: a password, or a client certificate issued by the cwauth CA
+/// (never both: a certificate user's password login is refused, a password user needs its password
+/// whatever certificate it presents).
+public enum AuthMethod: String, Sendable, Hashable, CaseIterable, Codable {
+    case password, certificate
+}
+
 public struct User: Sendable, Equatable {
     public var username: String
+    /// Empty for a certificate user that never had a password.
     public var passwordHash: String
     public var enabled: Bool
     /// Role names, sorted.
@@ -74,9 +82,12 @@ public struct User: Sendable, Equatable {
     public var origin: UserOrigin
     public var createdAt: Int64
     public var updatedAt: Int64
+    public var authMethod: AuthMethod
 
     public init(username: String, passwordHash: String, enabled: Bool = true, roles: [String] = [],
-                publishPrefix: String? = nil, origin: UserOrigin = .manual, createdAt: Int64 = 0, updatedAt: Int64 = 0) {
+                publishPrefix: String? = nil, origin: UserOrigin = .manual, createdAt: Int64 = 0, updatedAt: Int64 = 0,
+                authMethod: AuthMethod = .password) {
+        self.authMethod = authMethod
         self.username = username
         self.passwordHash = passwordHash
         self.enabled = enabled
@@ -104,10 +115,17 @@ public struct PendingRequest: Sendable, Equatable {
     public var source: String
     /// Free text a device sent with its REST registration (e.g. where it sits); empty for MQTT.
     public var requestedContext: String
+    /// The certificate signing request a REST registration carried (PEM), empty without one; its
+    /// public key's SHA-256 (lowercase hex) is what the admin compares with the device.
+    public var csrPEM: String
+    public var csrFingerprint: String
 
     public init(username: String, clientId: String, address: String, passwordHash: String, firstSeen: Int64,
                 lastSeen: Int64, attempts: Int, conflict: Bool, conflictAttempts: Int = 0,
-                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "") {
+                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "",
+                csrPEM: String = "", csrFingerprint: String = "") {
+        self.csrPEM = csrPEM
+        self.csrFingerprint = csrFingerprint
         self.username = username
         self.clientId = clientId
         self.address = address

@@ -46,9 +46,13 @@ public struct UserSpec: Codable, Sendable, Equatable {
     public var roles: [String]
     public var enabled: Bool
     public var publishPrefix: String?
+    /// `certificate`: the user logs in with a certificate issued by the cwauth CA and needs no
+    /// password (certificates themselves are never in a document). nil: a password user, or as it is.
+    public var authMethod: AuthMethod?
 
     public init(username: String, password: String? = nil, passwordHash: String? = nil, roles: [String] = [],
-                enabled: Bool = true, publishPrefix: String? = nil) {
+                enabled: Bool = true, publishPrefix: String? = nil, authMethod: AuthMethod? = nil) {
+        self.authMethod = authMethod
         self.username = username
         self.password = password
         self.passwordHash = passwordHash
@@ -57,7 +61,7 @@ public struct UserSpec: Codable, Sendable, Equatable {
         self.publishPrefix = publishPrefix
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case username, password, passwordHash, roles, enabled, publishPrefix }
+    enum CodingKeys: String, CodingKey, CaseIterable { case username, password, passwordHash, roles, enabled, publishPrefix, authMethod }
 
     public init(from decoder: any Decoder) throws {
         let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
@@ -67,6 +71,7 @@ public struct UserSpec: Codable, Sendable, Equatable {
         roles = try c.decodeIfPresent([String].self, forKey: .roles) ?? []
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         publishPrefix = try c.decodeIfPresent(String.self, forKey: .publishPrefix)
+        authMethod = try c.decodeIfPresent(AuthMethod.self, forKey: .authMethod)
     }
 }
 

@@ -29,9 +29,15 @@ public struct RegistrationAttempt: Sendable {
     public var requestedRoles: [String]
     public var source: String
     public var requestedContext: String
+    /// A CSR already checked by the caller (signature, CN = username), and its public key's fingerprint.
+    public var csrPEM: String
+    public var csrFingerprint: String
 
     public init(username: String, password: String, clientId: String = "", address: String = "",
-                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "") {
+                requestedRoles: [String] = [], source: String = "mqtt", requestedContext: String = "",
+                csrPEM: String = "", csrFingerprint: String = "") {
+        self.csrPEM = csrPEM
+        self.csrFingerprint = csrFingerprint
         self.username = username
         self.password = password
         self.clientId = clientId
@@ -76,7 +82,7 @@ extension Store {
     public func pendingRequests(now: Int64 = Clock.unixNow()) throws(StoreError) -> [PendingRequest] {
         let stmt = try db.prepare("""
             SELECT username, client_id, address, password_hash, first_seen, last_seen, attempts, conflict,
-                   conflict_attempts, requested_roles, source, requested_context
+                   conflict_attempts, requested_roles, source, requested_context, csr_pem, csr_fingerprint
             FROM pending_registrations WHERE last_seen >= ? ORDER BY first_seen, username
             """).bind(.int(now - Self.pendingMaxAgeSeconds))
         var out: [PendingRequest] = []
@@ -87,7 +93,7 @@ extension Store {
     public func pendingRequest(_ username: String, now: Int64 = Clock.unixNow()) throws(StoreError) -> PendingRequest? {
         let stmt = try db.prepare("""
             SELECT username, client_id, address, password_hash, first_seen, last_seen, attempts, conflict,
-                   conflict_attempts, requested_roles, source, requested_context
+                   conflict_attempts, requested_roles, source, requested_context, csr_pem, csr_fingerprint
             FROM pending_registrations WHERE username = ? AND last_seen >= ?
             """).bind(.text(username), .int(now - Self.pendingMaxAgeSeconds))
         return try stmt.step() ? Self.pending(stmt) : nil
@@ -127,11 +133,12 @@ extension Store {
             let hash = PasswordHash.make(password: attempt.password, iterations: iterations).encoded
             try db.prepare("""
                 INSERT INTO pending_registrations(username, client_id, address, password_hash, first_seen, last_seen,
-                    attempts, conflict, conflict_attempts, requested_roles, source, requested_context)
-                VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?)
+                    attempts, conflict, conflict_attempts, requested_roles, source, requested_context, csr_pem, csr_fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?)
                 """).bind(.text(attempt.username), .text(attempt.clientId), .text(attempt.address), .text(hash),
                           .int(now), .int(now), .text(Self.joinRoles(attempt.requestedRoles)),
-                          .text(attempt.source), .text(attempt.requestedContext)).run()
+                          .text(attempt.source), .text(attempt.requestedContext),
+                          .text(attempt.csrPEM), .text(attempt.csrFingerprint)).run()
             try audit("registry.request", subject: attempt.username,
                       detail: "source=\(attempt.source) client=\(attempt.clientId) address=\(attempt.address)", at: now)
             return .recorded
@@ -212,7 +219,7 @@ extension Store {
                        passwordHash: stmt.text(3), firstSeen: stmt.int64(4), lastSeen: stmt.int64(5),
                        attempts: stmt.int(6), conflict: stmt.bool(7), conflictAttempts: stmt.int(8),
                        requestedRoles: splitRoles(stmt.text(9)), source: stmt.text(10),
-                       requestedContext: stmt.text(11))
+                       requestedContext: stmt.text(11), csrPEM: stmt.text(12), csrFingerprint: stmt.text(13))
     }
 
     // Role names may contain ',' but never whitespace, so a newline separates them unambiguously.

@@ -100,10 +100,51 @@ enum Schema {
         ["CREATE TABLE policy_version(id INTEGER PRIMARY KEY CHECK(id = 1), counter INTEGER NOT NULL)",
          "INSERT INTO policy_version(id, counter) VALUES (1, 1)"]
             + Schema.policyTriggers,
+        // 5: device certificates. A user logs in with a password or with a certificate issued by the
+        // cwauth CA; the broker admits a certificate only if it is recorded here and not revoked, so
+        // the issued-certificates table is part of what the broker decides from and bumps the counter.
+        // The CA's private key is a file of its own (never in the database, so never in a backup or an
+        // export); the database names it. A pending REST registration may carry a CSR.
+        [
+            """
+            ALTER TABLE users ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'password'
+                CHECK(auth_method IN ('password', 'certificate'))
+            """,
+            """
+            CREATE TABLE certificates(
+                id INTEGER PRIMARY KEY,
+                username TEXT NOT NULL,
+                serial TEXT NOT NULL UNIQUE,
+                fingerprint TEXT NOT NULL UNIQUE,
+                not_before INTEGER NOT NULL,
+                not_after INTEGER NOT NULL,
+                issued_at INTEGER NOT NULL,
+                revoked_at INTEGER,
+                pem TEXT NOT NULL)
+            """,
+            "CREATE INDEX certificates_by_user ON certificates(username)",
+            """
+            CREATE TABLE certificate_authority(
+                id INTEGER PRIMARY KEY CHECK(id = 1),
+                certificate_pem TEXT NOT NULL,
+                key_path TEXT NOT NULL,
+                certificate_days INTEGER NOT NULL CHECK(certificate_days BETWEEN 1 AND 3650),
+                created_at INTEGER NOT NULL)
+            """,
+            "ALTER TABLE pending_registrations ADD COLUMN csr_pem TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE pending_registrations ADD COLUMN csr_fingerprint TEXT NOT NULL DEFAULT ''",
+            // The users trigger of version 4 does not know the new column.
+            "DROP TRIGGER policy_users_update",
+        ] + Schema.triggers([
+            ("users_update", "AFTER UPDATE OF username, password_hash, enabled, publish_prefix, auth_method ON users"),
+            ("certificates_insert", "AFTER INSERT ON certificates"),
+            ("certificates_update", "AFTER UPDATE OF username, fingerprint, revoked_at ON certificates"),
+            ("certificates_delete", "AFTER DELETE ON certificates"),
+        ]),
     ]
 
     /// One trigger per change that can alter a decision; updates of `updated_at` alone bump nothing.
-    static let policyTriggers: [String] = [
+    static let policyTriggers: [String] = triggers([
         ("users_insert", "AFTER INSERT ON users"),
         ("users_update", "AFTER UPDATE OF username, password_hash, enabled, publish_prefix ON users"),
         ("users_delete", "AFTER DELETE ON users"),
@@ -116,8 +157,12 @@ enum Schema {
         ("user_roles_insert", "AFTER INSERT ON user_roles"),
         ("user_roles_delete", "AFTER DELETE ON user_roles"),
         ("registry_window_update", "AFTER UPDATE OF open_until ON registry_window"),
-    ].map { name, when in
-        "CREATE TRIGGER policy_\(name) \(when) BEGIN UPDATE policy_version SET counter = counter + 1 WHERE id = 1; END"
+    ])
+
+    static func triggers(_ list: [(name: String, when: String)]) -> [String] {
+        list.map { name, when in
+            "CREATE TRIGGER policy_\(name) \(when) BEGIN UPDATE policy_version SET counter = counter + 1 WHERE id = 1; END"
+        }
     }
 
     static var currentVersion: Int { migrations.count }

@@ -38,6 +38,9 @@ extension PolicyDocument {
             if user.password != nil && user.passwordHash != nil {
                 throw .invalid("\(at): give either password or passwordHash, not both")
             }
+            if user.authMethod == .certificate && (user.password != nil || user.passwordHash != nil) {
+                throw .invalid("\(at): a certificate user (authMethod: certificate) logs in without a password: give neither password nor passwordHash")
+            }
             if let password = user.password {
                 try wrap(at) { () throws(ValidationError) in try Validation.validatePassword(password) }
             }
@@ -120,11 +123,13 @@ extension Store {
                 hash = given
             } else if let password = spec.password {
                 hash = PasswordHash.make(password: password).encoded
+            } else if spec.authMethod == .certificate {
+                hash = ""
             } else {
                 throw .invalid("users[\(index)]: new user \"\(spec.username)\" needs password or passwordHash")
             }
             try addUser(User(username: spec.username, passwordHash: hash, enabled: spec.enabled, roles: spec.roles,
-                             publishPrefix: spec.publishPrefix, origin: .apply), now: now)
+                             publishPrefix: spec.publishPrefix, origin: .apply, authMethod: spec.authMethod ?? .password), now: now)
             summary.usersCreated.append(spec.username)
             return
         }
@@ -137,6 +142,11 @@ extension Store {
             newHash = PasswordHash.make(password: password).encoded
         }
         let wantedRoles = Set(spec.roles).sorted()
+        // Only a document that says so turns a password user into a certificate user; going back to
+        // passwords is `cwauth user passwd`, which needs a real password.
+        if spec.authMethod == .certificate && existing.authMethod != .certificate {
+            try setAuthMethod(spec.username, .certificate, now: now)
+        }
         if newHash == existing.passwordHash && spec.enabled == existing.enabled && wantedRoles == existing.roles
             && spec.publishPrefix == existing.publishPrefix {
             summary.usersUnchanged.append(spec.username)
@@ -159,8 +169,13 @@ extension Store {
                 RoleSpec(name: role.name, permissions: role.permissions)
             },
             users: policy.users.map { user in
-                UserSpec(username: user.username, passwordHash: user.passwordHash, roles: user.roles,
-                         enabled: user.enabled, publishPrefix: user.publishPrefix)
+                // A certificate user's password hash (kept from its registration, never checked by the
+                // broker) stays out: the document re-creates the user without one.
+                user.authMethod == .certificate
+                    ? UserSpec(username: user.username, roles: user.roles, enabled: user.enabled,
+                               publishPrefix: user.publishPrefix, authMethod: .certificate)
+                    : UserSpec(username: user.username, passwordHash: user.passwordHash, roles: user.roles,
+                               enabled: user.enabled, publishPrefix: user.publishPrefix)
             })
     }
 }

@@ -3,7 +3,7 @@ extension Store {
     public func listUsers() throws(StoreError) -> [User] {
         let rolesByUser = try roleNamesByUserID()
         let stmt = try db.prepare("""
-            SELECT id, username, password_hash, enabled, publish_prefix, origin, created_at, updated_at
+            SELECT id, username, password_hash, enabled, publish_prefix, origin, created_at, updated_at, auth_method
             FROM users ORDER BY username
             """)
         var users: [User] = []
@@ -11,21 +11,23 @@ extension Store {
             users.append(User(username: stmt.text(1), passwordHash: stmt.text(2), enabled: stmt.bool(3),
                               roles: rolesByUser[stmt.int64(0)] ?? [], publishPrefix: stmt.optionalText(4),
                               origin: UserOrigin(rawValue: stmt.text(5)) ?? .manual,
-                              createdAt: stmt.int64(6), updatedAt: stmt.int64(7)))
+                              createdAt: stmt.int64(6), updatedAt: stmt.int64(7),
+                              authMethod: AuthMethod(rawValue: stmt.text(8)) ?? .password))
         }
         return users
     }
 
     public func user(named username: String) throws(StoreError) -> User? {
         let stmt = try db.prepare("""
-            SELECT id, username, password_hash, enabled, publish_prefix, origin, created_at, updated_at
+            SELECT id, username, password_hash, enabled, publish_prefix, origin, created_at, updated_at, auth_method
             FROM users WHERE username = ?
             """).bind(.text(username))
         guard try stmt.step() else { return nil }
         let roles = try roleNames(ofUserID: stmt.int64(0))
         return User(username: stmt.text(1), passwordHash: stmt.text(2), enabled: stmt.bool(3), roles: roles,
                     publishPrefix: stmt.optionalText(4), origin: UserOrigin(rawValue: stmt.text(5)) ?? .manual,
-                    createdAt: stmt.int64(6), updatedAt: stmt.int64(7))
+                    createdAt: stmt.int64(6), updatedAt: stmt.int64(7),
+                    authMethod: AuthMethod(rawValue: stmt.text(8)) ?? .password)
     }
 
     public func requireUser(_ username: String) throws(StoreError) -> User {
@@ -39,10 +41,11 @@ extension Store {
         try write { () throws(StoreError) in
             if try userID(user.username) != nil { throw .alreadyExists(kind: "user", name: user.username) }
             try db.prepare("""
-                INSERT INTO users(username, password_hash, enabled, publish_prefix, origin, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO users(username, password_hash, enabled, publish_prefix, origin, created_at, updated_at, auth_method)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """).bind(.text(user.username), .text(user.passwordHash), .bool(user.enabled),
-                          .optional(user.publishPrefix), .text(user.origin.rawValue), .int(now), .int(now)).run()
+                          .optional(user.publishPrefix), .text(user.origin.rawValue), .int(now), .int(now),
+                          .text(user.authMethod.rawValue)).run()
             let id = db.lastInsertRowID
             for role in Set(user.roles).sorted() {
                 try linkRole(userID: id, role: role)
@@ -72,6 +75,8 @@ extension Store {
         try write { () throws(StoreError) in
             try db.prepare("DELETE FROM users WHERE username = ?").bind(.text(username)).run()
             if db.changes == 0 { throw .notFound(kind: "user", name: username) }
+            // Its certificates stay listed (and in the CRL) but can never admit a later user of that name.
+            try revokeCertificates(of: username, now: now)
             try audit("user.rm", subject: username, at: now)
         }
     }
@@ -142,7 +147,8 @@ extension Store {
             try Validation.validateUsername(user.username)
             if let prefix = user.publishPrefix { try Validation.validatePublishPrefix(prefix) }
         }
-        try validateHash(user.passwordHash)
+        // A certificate user may have no password at all; one it has is never checked.
+        if !(user.authMethod == .certificate && user.passwordHash.isEmpty) { try validateHash(user.passwordHash) }
     }
 
     func validateHash(_ hash: String) throws(StoreError) {

@@ -16,6 +16,7 @@ extension Representation {
             "requestedRoles": .strings(request.requestedRoles),
             // The store keeps "" for "nothing sent"; readers get null, as for every missing value.
             "requestedContext": .optional(request.requestedContext.isEmpty ? nil : request.requestedContext),
+            "csrFingerprint": .optional(request.csrFingerprint.isEmpty ? nil : request.csrFingerprint),
         ]
     }
 

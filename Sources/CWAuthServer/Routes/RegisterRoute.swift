@@ -1,4 +1,5 @@
 import AuthCore
+import CWAuthCA
 import Hummingbird
 
 /// The explicit registration flow: the device's door, no admin credentials. The device repeats the same
@@ -17,6 +18,8 @@ enum RegisterRoute {
         let password: String
         let roles: [String]
         let context: String
+        /// Checked already: signature, one CN equal to the username.
+        let csr: ValidatedCSR?
     }
 
     static func register(_ state: ServerState, _ call: Call) async throws -> Response {
@@ -37,7 +40,8 @@ enum RegisterRoute {
             throw APIError.tooManyRequests(retryAfter: 1, "too many registration attempts: repeat the request in a second")
         }
         let attempt = RegistrationAttempt(username: request.username, password: request.password, address: address,
-                                          requestedRoles: request.roles, source: "http", requestedContext: request.context)
+                                          requestedRoles: request.roles, source: "http", requestedContext: request.context,
+                                          csrPEM: request.csr?.pem ?? "", csrFingerprint: request.csr?.publicKeyFingerprint ?? "")
         let maxPending = state.options.maxPending
         let outcome = try await state.store.write(as: StoreService.anonymousActor) {
             try $0.recordRegistration(attempt, maxPending: maxPending)
@@ -72,7 +76,19 @@ enum RegisterRoute {
     private static func existingUser(_ state: ServerState, _ request: Request, address: String) async throws -> Response {
         switch try await state.checkPassword(username: request.username, password: request.password, address: address) {
         case let .valid(user):
-            return JSONResponse.make(.created, ["username": .string(user.username), "roles": .strings(user.roles)])
+            guard user.authMethod == .certificate else {
+                return JSONResponse.make(.created, ["username": .string(user.username), "roles": .strings(user.roles)])
+            }
+            // Allowed with a CSR: the certificate signed at the grant, and the CA to verify the broker's chain with.
+            let (issued, ca) = try await state.store.read { store in
+                (try store.listCertificates(username: user.username).first { !$0.isRevoked }, try store.certificateAuthority())
+            }
+            guard let issued, let ca else {
+                throw APIError(.forbidden, "user \"\(Validation.printable(user.username))\" has no valid certificate: ask an administrator to issue one")
+            }
+            return JSONResponse.make(.created, ["username": .string(user.username), "roles": .strings(user.roles),
+                                                "grantType": "certificate", "certificate": .string(issued.pem),
+                                                "caCertificate": .string(ca.certificatePEM)])
         case .disabled:
             throw APIError(.forbidden, "user \"\(Validation.printable(request.username))\" is disabled")
         case .invalid:
@@ -105,7 +121,7 @@ enum RegisterRoute {
     }
 
     private static func parse(_ call: Call) async throws -> Request {
-        let body = try await call.body(allowed: ["username", "password", "roles", "context"])
+        let body = try await call.body(allowed: ["username", "password", "roles", "context", "csr"])
         let username = try body.requiredString("username")
         try Check.username(username)
         let password = try body.requiredString("password")
@@ -117,6 +133,10 @@ enum RegisterRoute {
         guard context.unicodeScalars.count <= maxContextLength,
               Validation.printable(context, limit: maxContextLength) == context
         else { throw APIError.badField("context", "must be at most \(maxContextLength) printable characters on one line") }
-        return Request(username: username, password: password, roles: Array(Set(roles)).sorted(), context: context)
+        var csr: ValidatedCSR?
+        if let pem = try body.string("csr") {
+            do { csr = try CSRCheck.validate(pem: pem, username: username) } catch { throw APIError(.badRequest, error.description) }
+        }
+        return Request(username: username, password: password, roles: Array(Set(roles)).sorted(), context: context, csr: csr)
     }
 }

@@ -1,4 +1,5 @@
 import AuthCore
+import CWAuthCA
 import Hummingbird
 
 /// The client registry for admins: window status, unlock/lock, pending requests, allow/deny.
@@ -55,7 +56,12 @@ enum RegistryRoutes {
                 }
             }
             do {
-                return try store.allow(username, roles: roles, force: force)
+                // A request with a CSR: the user becomes a certificate user and the CSR is signed, in one transaction.
+                do { return try CertificateGrant.allow(store, username, roles: roles, force: force).0 } catch let error as CAError {
+                    throw APIError(.conflict, error.description)
+                } catch let error as CSRError {
+                    throw APIError(.conflict, "the recorded request cannot be signed: \(error.description); deny it and let the device register again")
+                }
             } catch StoreError.conflict {
                 throw APIError(.conflict, "the request for \"\(Validation.printable(username))\" is in conflict: another password was tried for the same username; check the device, then allow with \"force\": true to admit the first password")
             }

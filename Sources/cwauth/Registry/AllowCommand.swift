@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthCA
 import CWAuthServer
 
 struct AllowCommand: ParsableCommand {
@@ -18,14 +19,19 @@ struct AllowCommand: ParsableCommand {
         try runCommand(global) {
             let store = try global.openStore()
             let user: User
-            do { user = try store.allow(username, roles: roles, force: force) } catch let error as StoreError {
+            let issued: IssuedCertificate?
+            do {
+                // With a CSR in the request, the device's certificate is signed here (the CA key must be readable).
+                (user, issued) = try CertificateGrant.allow(store, username, roles: roles, force: force)
+            } catch let error as StoreError {
                 // A second `allow` of the same device: say why there is nothing to admit.
                 if case .notFound(kind: "pending registration", name: _) = error, try store.user(named: username) != nil {
                     throw CLIError("no pending registration named \"\(Validation.printable(username))\": it is already a user")
                 }
                 throw error
             }
-            try global.report("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))"),
+            let certificate = issued.map { "; certificate \($0.serial) issued (sha256 \($0.fingerprint)), the device fetches it by polling" } ?? ""
+            try global.report("allowed \(username)" + (roles.isEmpty ? " (no roles yet)" : " with roles \(user.roles.joined(separator: ", "))") + certificate,
                               json: WriteJSON.after(Representation.user(user), changed: true))
         }
     }

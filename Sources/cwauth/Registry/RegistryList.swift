@@ -29,6 +29,7 @@ extension RegistryCommand {
             var parts = [request.source]
             if !request.requestedRoles.isEmpty { parts.append("roles: " + request.requestedRoles.joined(separator: ", ")) }
             if !request.requestedContext.isEmpty { parts.append("context: " + request.requestedContext) }
+            if !request.csrFingerprint.isEmpty { parts.append("csr key sha256: " + request.csrFingerprint) }
             return " (" + parts.joined(separator: "; ") + ")"
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuthCore
+import CWAuthCA
 import CWAuthServer
 
 /// A failure the CLI finds itself (bad input, a file it cannot read); the message says what to fix.
@@ -25,6 +26,8 @@ func describe(_ error: any Error) -> String {
     case let e as StoreError: return e.description
     case let e as AuthCore.ValidationError: return e.description
     case let e as CLIError: return e.description
+    case let e as CAError: return e.description
+    case let e as CSRError: return e.description
     case let e as DecodingError: return DocumentFormat.describe(e)
     default: return String(describing: error)
     }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import AuthCore
+import CWAuthCA
+import Foundation
+
+struct CACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca", abstract: "The certificate authority that signs device certificates (the broker's cafile).",
+        subcommands: [Init.self, Show.self, CRL.self])
+}
+
+extension CACommand {
+    /// The CA the database names, with its key (commands that sign).
+    static func load(_ store: Store) throws -> CertificateAuthority {
+        guard let record = try store.certificateAuthority() else { throw CAError.notInitialised(database: store.path) }
+        return try CertificateAuthority.load(record)
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the CA: a P-256 key (file mode 0600, never in the database) and a self-signed certificate.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Validity of the CA certificate, in days.")
+        var days = CertificateAuthority.defaultDays
+        @Option(help: "The CA certificate's subject common name.")
+        var subject = CertificateAuthority.defaultSubject
+        @Option(help: ArgumentHelp("Where to write the CA key (default: beside the database, NAME-ca.key).", valueName: "path"))
+        var key: String?
+        @Option(name: .customLong("cert-days"), help: "Validity of the device certificates it issues, in days (1–3650).")
+        var certDays = CertificateAuthorityRecord.defaultCertificateDays
+
+        func run() throws {
+            try runCommand(global) {
+                let store = try global.openStore()
+                if try store.certificateAuthority() != nil {
+                    throw CLIError("\(store.path) already has a certificate authority (see cwauth ca show); it is never replaced, "
+                                   + "since every issued certificate hangs on it")
+                }
+                let keyPath = URL(fileURLWithPath: key ?? CertificateAuthority.defaultKeyPath(database: store.path)).standardizedFileURL.path
+                let ca = try CertificateAuthority.create(subject: subject, days: days, certificateDays: certDays, keyPath: keyPath)
+                do {
+                    try store.setCertificateAuthority(ca.record)
+                } catch {
+                    // Nothing recorded: the key would be an orphan that blocks the next attempt.
+                    unlink(keyPath)
+                    throw error
+                }
+                if global.json { return try Output.json(try CAShowJSON(ca)) }
+                Output.line("created certificate authority \"\(subject)\" (valid \(days) days, issues certificates for \(certDays) days)")
+                Output.line("key: \(keyPath) (mode 0600; back it up, it is not in the database)")
+                Output.line("sha256 fingerprint: \(Fingerprint.colons(ca.fingerprint))")
+                Output.line("give the broker's TLS listener `cafile` the output of: cwauth ca show --pem")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the CA certificate (PEM) and its SHA-256 fingerprint.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only the PEM (for the broker's cafile).")
+        var pem = false
+
+        func run() throws {
+            try runCommand(global) {
+                let store = try global.openStore()
+                guard let record = try store.certificateAuthority() else { throw CAError.notInitialised(database: store.path) }
+                let summary = try CertificateSummary(pem: record.certificatePEM)
+                if global.json { return try Output.json(CAShowJSON(record: record, summary: summary)) }
+                if !pem {
+                    // A comment line before the PEM: OpenSSL (the broker's cafile) skips it.
+                    print("# sha256 fingerprint: \(Fingerprint.colons(summary.fingerprint))")
+                }
+                print(record.certificatePEM.hasSuffix("\n") ? record.certificatePEM : record.certificatePEM + "\n", terminator: "")
+            }
+        }
+    }
+
+    struct CRL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "crl",
+            abstract: "Not available: swift-certificates 1.21 cannot build a certificate revocation list.",
+            discussion: """
+                The broker itself needs no CRL: it admits only unrevoked certificates recorded in the database. Other
+                consumers can list revoked serials with `cwauth cert list --json`.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .short, help: ArgumentHelp("File to write.", valueName: "file"))
+        var output: String?
+
+        func run() throws {
+            try runCommand(global) {
+                throw CLIError("cwauth ca crl is not available: the certificate library cwauth uses (swift-certificates 1.21) "
+                               + "cannot build a CRL. The broker needs none; revoked serials: cwauth cert list --json")
+            }
+        }
+    }
+}
+
+/// `ca show --json` / `ca init --json`.
+struct CAShowJSON: Encodable {
+    let certificate: String
+    let fingerprint: String
+    let subject: String
+    let notAfter: String
+    let keyPath: String
+    let certificateDays: Int
+
+    init(record: CertificateAuthorityRecord, summary: CertificateSummary) {
+        self.certificate = record.certificatePEM
+        self.fingerprint = summary.fingerprint
+        self.subject = summary.subject
+        self.notAfter = Output.iso8601(summary.notAfter)
+        self.keyPath = record.keyPath
+        self.certificateDays = record.certificateDays
+    }
+
+    init(_ ca: CertificateAuthority) throws {
+        self.init(record: ca.record, summary: try CertificateSummary(pem: ca.record.certificatePEM))
+    }
+}
