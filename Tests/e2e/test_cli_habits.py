@@ -205,7 +205,7 @@ LEAVES = [
     "user assign", "user unassign", "user set-prefix", "role add", "role list", "role show", "role rm",
     "role grant", "role revoke", "registry unlock", "registry lock", "registry status", "registry list",
     "registry unblock", "allow", "deny", "apply", "export", "check", "passwd-import", "audit", "backup",
-    "restore", "serve",
+    "restore", "serve", "ca init", "ca show", "ca crl", "cert list", "cert revoke", "cert issue",
 ]
 
 

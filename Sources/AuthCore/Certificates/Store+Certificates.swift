@@ -34,7 +34,7 @@ extension Store {
     }
 
     /// Revokes the user's certificates (only the one with `serial` when given). Returns how many
-    /// were revoked; the broker disconnects the user's clients on its next probe.
+    /// were revoked (0 when none was valid: nothing is written); the broker disconnects the user's clients on its next probe.
     @discardableResult
     public func revokeCertificate(username: String, serial: String? = nil, now: Int64 = Clock.unixNow()) throws(StoreError) -> Int {
         try write { () throws(StoreError) -> Int in
@@ -45,10 +45,11 @@ extension Store {
                 UPDATE certificates SET revoked_at = ?1 WHERE username = ?2 AND revoked_at IS NULL AND (?3 IS NULL OR serial = ?3)
                 """).bind(.int(now), .text(username), .optional(serial)).run()
             let count = db.changes
-            if count == 0 {
-                throw .invalid(serial.map { "user \"\(username)\" has no unrevoked certificate with serial \($0) (see cwauth cert list \(username))" }
-                               ?? "user \"\(username)\" has no unrevoked certificate (see cwauth cert list \(username))")
+            // Revoking again changes nothing and is no error; a serial the user never had is a typo.
+            if let serial, !listed.contains(where: { $0.serial == serial }) {
+                throw .invalid("user \"\(username)\" has no certificate with serial \(serial) (see cwauth cert list \(username))")
             }
+            if count == 0 { return 0 }
             try audit("cert.revoke", subject: username, detail: serial.map { "serial=\($0)" } ?? "all (\(count))", at: now)
             return count
         }

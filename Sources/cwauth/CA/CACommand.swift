@@ -7,6 +7,9 @@ struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "The certificate authority that signs device certificates (the broker's cafile).",
         subcommands: [Init.self, Show.self, CRL.self])
+
+    /// Listed in this group's help too; the value is the root's (see `CWAuth.global`).
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 }
 
 extension CACommand {
@@ -19,7 +22,7 @@ extension CACommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the CA: a P-256 key (file mode 0600, never in the database) and a self-signed certificate.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Option(help: "Validity of the CA certificate, in days.")
         var days = CertificateAuthority.defaultDays
         @Option(help: "The CA certificate's subject common name.")
@@ -56,7 +59,7 @@ extension CACommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the CA certificate (PEM) and its SHA-256 fingerprint.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Flag(help: "Only the PEM (for the broker's cafile).")
         var pem = false
 
@@ -83,7 +86,7 @@ extension CACommand {
                 The broker itself needs no CRL: it admits only unrevoked certificates recorded in the database. Other
                 consumers can list revoked serials with `cwauth cert list --json`.
                 """)
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Option(name: .short, help: ArgumentHelp("File to write.", valueName: "file"))
         var output: String?
 

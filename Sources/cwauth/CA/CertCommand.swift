@@ -1,18 +1,22 @@
 import ArgumentParser
 import AuthCore
 import CWAuthCA
+import CWAuthServer
 import Foundation
 
 struct CertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert", abstract: "Device certificates issued by the cwauth CA.",
         subcommands: [List.self, Revoke.self, Issue.self])
+
+    /// Listed in this group's help too; the value is the root's (see `CWAuth.global`).
+    @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
 }
 
 extension CertCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issued certificates, newest first (one user's when named).")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Argument var username: String?
 
         func run() throws {
@@ -30,7 +34,7 @@ extension CertCommand {
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a user's certificates (or one, by serial); the broker disconnects its clients within a second.")
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Argument var username: String
         @Option(help: "Only the certificate with this serial (hex, see cwauth cert list).")
         var serial: String?
@@ -38,7 +42,8 @@ extension CertCommand {
         func run() throws {
             try runCommand(global) {
                 let count = try global.openStore().revokeCertificate(username: username, serial: serial?.lowercased())
-                Output.line("revoked \(count) certificate(s) of \(username)")
+                try global.report(count > 0 ? "revoked \(count) certificate(s) of \(username)" : "\(username) has no valid certificate to revoke: unchanged",
+                                  json: ["username": .string(username), "revoked": .int(Int64(count)), "changed": .bool(count > 0)])
             }
         }
     }
@@ -50,7 +55,7 @@ extension CertCommand {
                 A user that does not exist yet is created as a certificate user (no password) with the roles given.
                 An existing password user becomes a certificate user: its password stops working.
                 """)
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
         @Argument var username: String
         @Option(help: ArgumentHelp("The certificate signing request (PEM).", valueName: "file"))
         var csr: String
