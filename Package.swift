@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // `cwauth serve --tls-cert/--tls-key` (what HummingbirdTLS is built on) and GET /metrics. Only
+        // CWAuthServer links them: the broker plugin never does.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System C libraries only: the broker process must stay lean. Two C modules, so that only
@@ -29,7 +33,16 @@ let package = Package(
         // `cwauth serve`: REST API and admin web page. Only the CLI links it, never the plugin.
         .target(
             name: "CWAuthServer",
-            dependencies: ["AuthCore", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "AuthCore",
+                // GET /healthz reads the schema version on a read-only connection of its own.
+                "CSystemLibraries",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .executableTarget(
             name: "cwauth",
@@ -44,7 +57,8 @@ let package = Package(
         .testTarget(
             name: "CWAuthServerTests",
             dependencies: [
-                "CWAuthServer", "AuthCore",
+                // CSystemLibraries: the health tests lock and checkpoint the database with SQLite's API.
+                "CWAuthServer", "AuthCore", "CSystemLibraries",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
