@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // `cwauth serve --tls-cert/--tls-key` (what HummingbirdTLS is built on) and GET /metrics. Only
+        // CWAuthServer links them: the broker plugin never does.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System C libraries only: the broker process must stay lean. Two C modules, so that only
@@ -44,7 +48,17 @@ let package = Package(
         // `cwauth serve`: REST API and admin web page. Only the CLI links it, never the plugin.
         .target(
             name: "CWAuthServer",
-            dependencies: ["AuthCore", "CWAuthCA", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "AuthCore",
+                "CWAuthCA",
+                // GET /healthz reads the schema version on a read-only connection of its own.
+                "CSystemLibraries",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .executableTarget(
             name: "cwauth",
@@ -61,7 +75,8 @@ let package = Package(
         .testTarget(
             name: "CWAuthServerTests",
             dependencies: [
-                "CWAuthServer", "AuthCore", "CWAuthCA",
+                // CSystemLibraries: the health tests lock and checkpoint the database with SQLite's API.
+                "CWAuthServer", "AuthCore", "CWAuthCA", "CSystemLibraries",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

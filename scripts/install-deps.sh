@@ -4,6 +4,8 @@
 set -euo pipefail
 
 DEBS=(mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev libsqlite3-dev libssl-dev sqlite3 python3-pip)
+# The TLS tests of `cwauth serve` make their self-signed certificates with the openssl command.
+DEBS+=(openssl)
 # The admin web page's browser test drives headless Chromium through selenium.
 DEBS+=(chromium chromium-driver)
 PIP_PKGS=(paho-mqtt selenium)

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "cwauth REST API",
         "version": "1",
-        "description": "Users, roles, topic permissions and the client registry of a Mosquitto broker with the cwauth plugin, over the same SQLite file as the `cwauth` CLI. Admin routes accept HTTP Basic, a bearer token from POST /api/auth/login, or the browser session cookie (then state-changing requests need the X-CSRF-Token header). The caller needs an http-context permission whose resource (a topic filter) matches the request path: GET/HEAD need read, other methods write. Request bodies are JSON (Content-Type application/json, else 415). Errors are JSON objects {\"error\": \"message\"}; a 400 names the offending field. Times are ISO-8601 UTC."
+        "description": "Users, roles, topic permissions and the client registry of a Mosquitto broker with the cwauth plugin, over the same SQLite file as the `cwauth` CLI. Admin routes accept HTTP Basic, a bearer token from POST /api/auth/login, or the browser session cookie (then state-changing requests need the X-CSRF-Token header). The caller needs an http-context permission whose resource (a topic filter) matches the request path: GET/HEAD need read, other methods write. Request bodies are JSON (Content-Type application/json, else 415). Errors are JSON objects {\"error\": \"message\"}; a 400 names the offending field. Times are ISO-8601 UTC. GET /healthz (no credentials) and GET /metrics (Prometheus text; an http read permission covering /metrics, or the server's --metrics-token-file token as a bearer token) are for monitoring. With --tls-cert/--tls-key the server speaks HTTPS only and the session cookie is Secure."
       },
       "servers": [
         {
@@ -41,6 +41,9 @@ enum OpenAPIDocument {
         },
         {
           "name": "audit"
+        },
+        {
+          "name": "ops"
         },
         {
           "name": "meta"
@@ -1299,6 +1302,72 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/healthz": {
+          "get": {
+            "summary": "Whether the database can be read",
+            "description": "Reads the schema version and the policy counter on each call. Needs no credentials and tells no more than the kind of trouble; details go to the server's log.",
+            "tags": [
+              "ops"
+            ],
+            "responses": {
+              "200": {
+                "description": "The database is readable.",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Health"
+                    }
+                  }
+                }
+              },
+              "503": {
+                "description": "The database is missing, replaced, locked, corrupt or unreadable.",
+                "headers": {
+                  "Retry-After": {
+                    "schema": {
+                      "type": "integer"
+                    }
+                  }
+                },
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/HealthProblem"
+                    }
+                  }
+                }
+              }
+            },
+            "security": []
+          }
+        },
+        "/metrics": {
+          "get": {
+            "summary": "Prometheus metrics",
+            "description": "Prometheus text format 0.0.4: cwauth_http_requests_total{route,method,status} (route is the route template, e.g. /api/users/{name}, or unmatched, or web), cwauth_admin_logins_total{outcome=ok|failed|throttled,via=login|basic}, cwauth_registry_requests_total{outcome} and the histogram cwauth_store_write_duration_seconds. Needs an http read permission covering /metrics (an admin's /api/# does not), or the token of the server's --metrics-token-file as a bearer token.",
+            "tags": [
+              "ops"
+            ],
+            "responses": {
+              "200": {
+                "description": "The metrics.",
+                "content": {
+                  "text/plain; version=0.0.4": {
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "401": {
+                "$ref": "#/components/responses/Unauthorized"
+              },
+              "403": {
+                "$ref": "#/components/responses/Forbidden"
+              }
+            }
+          }
+        },
         "/api/openapi.json": {
           "get": {
             "summary": "This document",
@@ -1842,6 +1911,57 @@ enum OpenAPIDocument {
                 "description": "Pass as before= for the next page; null on the last page."
               }
             }
+          },
+          "Health": {
+            "type": "object",
+            "required": [
+              "status",
+              "schemaVersion",
+              "policyVersion"
+            ],
+            "properties": {
+              "status": {
+                "type": "string",
+                "enum": [
+                  "ok"
+                ]
+              },
+              "schemaVersion": {
+                "type": "integer",
+                "description": "The database's schema version."
+              },
+              "policyVersion": {
+                "type": "integer",
+                "description": "Counter that changes with every commit changing what the broker decides from."
+              }
+            },
+            "additionalProperties": false
+          },
+          "HealthProblem": {
+            "type": "object",
+            "required": [
+              "status",
+              "error"
+            ],
+            "properties": {
+              "status": {
+                "type": "string",
+                "enum": [
+                  "unavailable"
+                ]
+              },
+              "error": {
+                "type": "string",
+                "enum": [
+                  "database file missing",
+                  "database file replaced since cwauth serve opened it: restart cwauth serve",
+                  "database locked",
+                  "database corrupt or not a cwauth database",
+                  "database unreadable"
+                ]
+              }
+            },
+            "additionalProperties": false
           }
         }
       }

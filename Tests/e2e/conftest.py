@@ -9,6 +9,7 @@ import queue
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -210,25 +211,33 @@ class Reply:
 
 
 class Server(Daemon):
-    """`cwauth serve --listen 127.0.0.1:0` on a database; `url` is known once it printed its listening line."""
+    """`cwauth serve --listen 127.0.0.1:0` on a database; `url` is known once it printed its listening line.
+    `args` are more options for `serve`; `ca` (a PEM file) is the certificate HTTPS requests trust."""
 
-    def __init__(self, workdir, db, admin=ADMIN):
+    def __init__(self, workdir, db, admin=ADMIN, args=(), listen="127.0.0.1:0", ca=None):
         self.db = str(db)
         self.admin = admin
+        self.args = [str(a) for a in args]
+        self.listen = listen
         self.log_path = workdir / "serve.log"
         self.proc = None
         self.url = None
         self.port = None
+        self.opener = HTTP
+        if ca is not None:
+            context = ssl.create_default_context(cafile=str(ca))
+            self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                      urllib.request.HTTPSHandler(context=context))
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([CWAUTH, "--db", self.db, "serve", "--listen", "127.0.0.1:0"],
+        self.proc = subprocess.Popen([CWAUTH, "--db", self.db, "serve", "--listen", self.listen, *self.args],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         found = queue.Queue()
 
         def read_stdout():
             for line in self.proc.stdout:
-                match = re.match(r"cwauth serve: listening on (http://[^\s]+):(\d+)$", line.strip())
+                match = re.match(r"cwauth serve: listening on (https?://[^\s]+):(\d+)$", line.strip())
                 if match:
                     found.put((match.group(1), int(match.group(2))))
         threading.Thread(target=read_stdout, daemon=True).start()
@@ -254,7 +263,7 @@ class Server(Daemon):
         for name, value in (headers or {}).items():
             req.add_header(name, value)
         try:
-            with HTTP.open(req, timeout=timeout) as resp:
+            with self.opener.open(req, timeout=timeout) as resp:
                 return Reply(resp.status, dict(resp.headers), resp.read())
         except urllib.error.HTTPError as err:
             return Reply(err.code, dict(err.headers), err.read())
@@ -266,7 +275,7 @@ class Server(Daemon):
 
 @pytest.fixture
 def serve_factory(workdir, request):
-    yield from started_daemons(request, lambda db, admin=ADMIN: Server(workdir, db, admin), "serve")
+    yield from started_daemons(request, lambda db, admin=ADMIN, **kw: Server(workdir, db, admin, **kw), "serve")
 
 
 @pytest.fixture

@@ -196,9 +196,10 @@ extension ServerState {
             else { throw APIError.unauthorized("malformed Basic credentials") }
             let username = String(text[..<colon])
             let password = String(text[text.index(after: colon)...])
-            guard try await validUser(username: username, password: password, address: address) != nil else {
+            guard try await adminPasswordCheck(username: username, password: password, address: address, via: .basic) != nil else {
                 throw APIError.unauthorized("invalid username or password")
             }
+            metrics.adminLogin(.ok, via: .basic)
             return Admin(username: username, credential: .basic)
         case "bearer":
             guard let session = await sessions.lookup(value, kind: .bearer) else {
@@ -251,6 +252,32 @@ extension ServerState {
             }
         }
         return .invalid
+    }
+
+    /// `validUser` for an admin's login, counted in cwauth_admin_logins_total: a refusal as failed (nil) or
+    /// throttled (the 429 is rethrown). Success is the caller's to count, once it has let the user in.
+    func adminPasswordCheck(username: String, password: String, address: String,
+                            via: ServerMetrics.LoginVia) async throws -> User? {
+        do {
+            let user = try await validUser(username: username, password: password, address: address)
+            if user == nil { metrics.adminLogin(.failed, via: via) }
+            return user
+        } catch let error as APIError where error.status == .tooManyRequests {
+            metrics.adminLogin(.throttled, via: via)
+            throw error
+        }
+    }
+
+    /// GET /metrics: the `--metrics-token-file` token, else an admin with http read covering /metrics.
+    func authorizeMetrics(_ request: Request, _ context: ServerContext) async throws -> Admin? {
+        if let expected = options.metricsToken, let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer",
+               Crypto.constantTimeEqual(Array(parts[1].trimmingCharacters(in: .whitespaces).utf8), Array(expected.utf8)) {
+                return nil
+            }
+        }
+        return try await authorize(request, context)
     }
 
     /// A user whose password is right and who is enabled, or nil.

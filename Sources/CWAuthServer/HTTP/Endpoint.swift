@@ -5,10 +5,12 @@ import Hummingbird
 /// the OpenAPI test checks against docs/openapi.json, so the document cannot miss a route.
 struct Endpoint: Sendable {
     enum Guard: Sendable {
-        /// No admin credentials: the device's registration door, login, the OpenAPI document.
+        /// No admin credentials: the device's registration door, login, the OpenAPI document, /healthz.
         case open
         /// Basic, Bearer or session cookie, plus an http permission covering the path.
         case admin
+        /// As admin, or the `--metrics-token-file` token as a bearer token (GET /metrics).
+        case metrics
     }
 
     let method: HTTPRequest.Method
@@ -69,7 +71,12 @@ struct Call: Sendable {
 
 extension ServerState {
     func handle(_ endpoint: Endpoint, _ request: Request, _ context: ServerContext) async throws -> Response {
-        let admin = endpoint.access == .admin ? try await authorize(request, context) : nil
+        let admin: Admin?
+        switch endpoint.access {
+        case .open: admin = nil
+        case .admin: admin = try await authorize(request, context)
+        case .metrics: admin = try await authorizeMetrics(request, context)
+        }
         return try await endpoint.handler(self, Call(request: request, context: context, admin: admin))
     }
 }

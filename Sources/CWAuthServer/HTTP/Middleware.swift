@@ -39,14 +39,18 @@ struct ResponseMiddleware: RouterMiddleware {
     }
 }
 
-/// The admin web page: GET of any path outside /api/ is a page or static file from `WebAssets`, or 404.
+/// The admin web page: GET of any other path outside /api/ than a route's (/healthz, /metrics) is a page
+/// or static file from `WebAssets`, or 404.
 struct WebMiddleware: RouterMiddleware {
     typealias Context = ServerContext
 
     func handle(_ request: Request, context: ServerContext,
                 next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard request.method == .get || request.method == .head, path != "/api", !path.hasPrefix("/api/") else {
+        // The router has set the endpoint path before any middleware runs when a route matched.
+        guard request.method == .get || request.method == .head, path != "/api", !path.hasPrefix("/api/"),
+              context.endpointPath == nil
+        else {
             return try await next(request, context)
         }
         if path == "/" {

@@ -15,15 +15,18 @@ enum AuthRoutes {
         let password = try body.requiredString("password")
         let wantsSession = try body.bool("session") ?? false
         let address = state.clientAddress(call.request, call.context)
-        guard let user = try await state.validUser(username: username, password: password, address: address) else {
+        guard let user = try await state.adminPasswordCheck(username: username, password: password, address: address,
+                                                            via: .login) else {
             throw APIError.unauthorized("invalid username or password")
         }
         let hasHTTPPermission = try await state.store.read { store in
             !(try ServerState.httpPermissions(of: user, in: store)).isEmpty
         }
         guard hasHTTPPermission else {
+            state.metrics.adminLogin(.failed, via: .login)
             throw APIError(.forbidden, "user \"\(Validation.printable(username))\" has no http permissions: give one of its roles a permission with context http (e.g. /api/# readWrite)")
         }
+        state.metrics.adminLogin(.ok, via: .login)
         let (token, session) = await state.sessions.create(username: username, passwordHash: user.passwordHash,
                                                             kind: wantsSession ? .cookie : .bearer)
         try await state.store.write(as: "http:\(username)") { store in
@@ -32,6 +35,7 @@ enum AuthRoutes {
         }
         if wantsSession {
             let cookie = "\(Sessions.cookieName)=\(token); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(Sessions.lifetimeSeconds)"
+                + (state.secureCookies ? "; Secure" : "")
             return JSONResponse.make(.ok, [
                 "username": .string(username), "csrfToken": .string(session.csrfToken),
                 "expiresAt": .string(ISOTime.string(session.expiresAt)),
@@ -46,7 +50,7 @@ enum AuthRoutes {
     /// Revokes the bearer token or the browser session; always clears the cookie. A cookie logout is a
     /// state change like any other and needs the CSRF token (else any site could log the admin out).
     static func logout(_ state: ServerState, _ call: Call) async throws -> Response {
-        let clear = "\(Sessions.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        let clear = "\(Sessions.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" + (state.secureCookies ? "; Secure" : "")
         let admin: Admin
         do {
             admin = try await state.authenticate(call.request, call.context)

@@ -7,7 +7,9 @@ import Hummingbird
 /// has allowed it. Storage, conflicts, blocklist and the pending cap are the broker's (Store.recordRegistration).
 enum RegisterRoute {
     static let endpoints: [Endpoint] = [
-        Endpoint(.post, "/api/client-registry/register", .open, register),
+        Endpoint(.post, "/api/client-registry/register", .open) { state, call in
+            try await state.metrics.countingRegistration { try await register(state, call) }
+        },
     ]
 
     static let maxRequestedRoles = 32

@@ -14,17 +14,24 @@ public final class ServerState: Sendable {
         public var registerPerSecond: Int
         /// Peers whose X-Forwarded-For is believed (`--trusted-proxy`): IP addresses, any spelling.
         public var trustedProxies: [String]
+        /// `--tls-cert` / `--tls-key`: serve HTTPS, and the session cookie is `Secure`.
+        public var tls: ServerTLS?
+        /// `--metrics-token-file`: a bearer token good for GET /metrics only (Prometheus' credentials_file).
+        public var metricsToken: String?
 
         /// The registration limits default to the broker's (RegistryGate), so both doors admit the same rate.
         public init(loginMaxFailures: Int = 5, loginWindowSeconds: UInt64 = 300, maxPending: Int = Store.defaultMaxPending,
                     registerPerUsernameIntervalNanos: UInt64 = RegistryGate.Limits().perUsernameIntervalNanos,
-                    registerPerSecond: Int = RegistryGate.Limits().perSecond, trustedProxies: [String] = []) {
+                    registerPerSecond: Int = RegistryGate.Limits().perSecond, trustedProxies: [String] = [],
+                    tls: ServerTLS? = nil, metricsToken: String? = nil) {
             self.loginMaxFailures = loginMaxFailures
             self.loginWindowSeconds = loginWindowSeconds
             self.maxPending = maxPending
             self.registerPerUsernameIntervalNanos = registerPerUsernameIntervalNanos
             self.registerPerSecond = registerPerSecond
             self.trustedProxies = trustedProxies
+            self.tls = tls
+            self.metricsToken = metricsToken
         }
     }
 
@@ -35,6 +42,7 @@ public final class ServerState: Sendable {
     let throttle: LoginThrottle
     let credentials = CredentialCache()
     let registrationGate: RegistrationGateService
+    let metrics: ServerMetrics
     /// `options.trustedProxies` in canonical form.
     let trustedProxies: Set<String>
 
@@ -43,11 +51,26 @@ public final class ServerState: Sendable {
         self.databasePath = databasePath
         self.options = options
         trustedProxies = Set(options.trustedProxies.compactMap { ClientAddress.canonical($0) })
-        store = try StoreService(path: databasePath)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        store = try StoreService(path: databasePath, writeDuration: metrics.storeWriteDuration)
         throttle = LoginThrottle(limits: .init(maxFailures: options.loginMaxFailures, windowSeconds: options.loginWindowSeconds))
         registrationGate = RegistrationGateService(limits: .init(
             maxPending: options.maxPending, perUsernameIntervalNanos: options.registerPerUsernameIntervalNanos,
             perSecond: options.registerPerSecond))
+    }
+}
+
+extension ServerState {
+    /// A cookie sent over plain HTTP must not be marked Secure (the browser would drop it), and one sent
+    /// over TLS must be (else a browser would also send it over plain HTTP to the same host).
+    var secureCookies: Bool { options.tls != nil }
+
+    /// Whether `host` (as given to --listen) only accepts connections from this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        guard let address = ClientAddress.canonical(host) else { return false }
+        return address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
     }
 }
 

@@ -1,0 +1,108 @@
+import AuthCore
+import CSystemLibraries
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// GET /healthz: whether the database behind the server can be read now. Anyone may ask, so the answer
+/// says only ok or which kind of trouble — never a path, an SQLite message or a name; the details go
+/// to the server's log, once per change.
+enum Health {
+    struct Report: Sendable, Equatable {
+        let schemaVersion: Int
+        let policyVersion: Int64
+    }
+
+    enum Problem: Error, Equatable, Sendable {
+        case missing
+        /// Another file is at the path now: the server would go on reading and writing the old one.
+        case replaced
+        case locked
+        case corrupt
+        case unreadable
+
+        /// The one line the unauthenticated caller gets.
+        var publicMessage: String {
+            switch self {
+            case .missing: return "database file missing"
+            case .replaced: return "database file replaced since cwauth serve opened it: restart cwauth serve"
+            case .locked: return "database locked"
+            case .corrupt: return "database corrupt or not a cwauth database"
+            case .unreadable: return "database unreadable"
+            }
+        }
+
+        static func from(sqliteCode code: Int32) -> Problem {
+            switch code & 0xff {
+            case SQLITE_BUSY, SQLITE_LOCKED: return .locked
+            // SQLITE_ERROR: a table the schema promises is not there ("no such table").
+            case SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_ERROR, SQLITE_SCHEMA: return .corrupt
+            case SQLITE_CANTOPEN: return .missing
+            default: return .unreadable
+            }
+        }
+
+        static func from(_ error: StoreError) -> Problem {
+            switch error {
+            case .noDatabase: return .missing
+            case .notACwauthDatabase, .schemaTooNew: return .corrupt
+            case let .sqlite(code, _, _): return from(sqliteCode: code)
+            default: return .unreadable
+            }
+        }
+    }
+
+    /// Device and inode: tells the file the server opened from one put at its path later.
+    struct FileIdentity: Equatable, Sendable {
+        let device: UInt64
+        let inode: UInt64
+
+        /// `stat` only: opening and closing a descriptor on a file SQLite has open would drop its locks.
+        static func of(_ path: String) -> Result<FileIdentity, Problem> {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return .failure(errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable) }
+            return .success(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+        }
+    }
+
+    /// The schema version and the policy counter as a fresh reader sees the file on disk now. Read-only,
+    /// so a probe can never migrate or write; a connection of its own, because the server's connection
+    /// answers from its page cache and would not notice a file overwritten in place. (`Store` exposes
+    /// the policy counter but not the schema version, so this reads both tables itself.)
+    static func readVersions(path: String, busyTimeoutMs: Int32 = 250) -> Result<Report, ProblemDetail> {
+        var handle: OpaquePointer?
+        let opened = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        defer { if let handle { sqlite3_close_v2(handle) } }
+        guard opened == SQLITE_OK, let db = handle else {
+            return .failure(ProblemDetail(.from(sqliteCode: opened), String(cString: sqlite3_errstr(opened))))
+        }
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMs)
+        var prepared: OpaquePointer?
+        let sql = "SELECT (SELECT max(version) FROM schema_version), (SELECT counter FROM policy_version WHERE id = 1)"
+        var rc = sqlite3_prepare_v2(db, sql, -1, &prepared, nil)
+        defer { if let prepared { sqlite3_finalize(prepared) } }
+        guard rc == SQLITE_OK, let statement = prepared else {
+            return .failure(ProblemDetail(.from(sqliteCode: rc), String(cString: sqlite3_errmsg(db))))
+        }
+        rc = sqlite3_step(statement)
+        guard rc == SQLITE_ROW else {
+            return .failure(ProblemDetail(.from(sqliteCode: rc), String(cString: sqlite3_errmsg(db))))
+        }
+        guard sqlite3_column_type(statement, 0) != SQLITE_NULL, sqlite3_column_type(statement, 1) != SQLITE_NULL else {
+            return .failure(ProblemDetail(.corrupt, "no schema version or policy counter"))
+        }
+        return .success(Report(schemaVersion: Int(sqlite3_column_int64(statement, 0)),
+                               policyVersion: sqlite3_column_int64(statement, 1)))
+    }
+
+    /// A problem and what the log gets about it.
+    struct ProblemDetail: Error, Equatable, Sendable {
+        let problem: Problem
+        let detail: String
+        init(_ problem: Problem, _ detail: String) {
+            self.problem = problem
+            self.detail = detail
+        }
+    }
+}
