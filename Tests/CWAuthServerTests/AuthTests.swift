@@ -32,6 +32,20 @@ struct AuthTests {
         }
     }
 
+    /// A certificate user's stored password is only its registration poll secret: even with http
+    /// permissions it never logs in to the API with it.
+    @Test func aCertificateUserNeverLogsInWithAPassword() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client async throws in
+            #expect(try await client.call(.get, "/api/users", .viewer).status == .ok)
+            try fixture.store().setAuthMethod("viewer", .certificate)
+            let basic = try await client.call(.get, "/api/users", .viewer)
+            #expect(basic.status == .unauthorized)
+            let login = try await client.call(.post, "/api/auth/login", json: #"{"username":"viewer","password":"viewer-pw-1"}"#)
+            #expect(login.status == .unauthorized)
+        }
+    }
+
     @Test func userWithoutHTTPPermissionIs403() async throws {
         try await Fixture().test { client async throws in
             let reply = try await client.call(.get, "/api/users", .device)

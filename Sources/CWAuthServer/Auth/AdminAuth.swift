@@ -280,9 +280,11 @@ extension ServerState {
         return try await authorize(request, context)
     }
 
-    /// A user whose password is right and who is enabled, or nil.
+    /// A password user whose password is right and who is enabled, or nil. A certificate user never logs in
+    /// with a password: the one it registered with is only the registration door's poll secret.
     func validUser(username: String, password: String, address: String) async throws -> User? {
-        if case let .valid(user) = try await checkPassword(username: username, password: password, address: address) {
+        if case let .valid(user) = try await checkPassword(username: username, password: password, address: address),
+           user.authMethod == .password {
             return user
         }
         return nil
