@@ -346,6 +346,10 @@
         if (field === "username") {
           const parts = [el("span", { class: "name", text: request.username })];
           if (request.conflict) parts.push(el("span", { class: "badge badge-conflict", "data-testid": "conflict-badge", text: "conflict" }));
+          if (request.csrFingerprint) {
+            parts.push(el("span", { class: "badge badge-csr", "data-testid": "csr-badge", text: "csr",
+              title: "Sent a certificate signing request: allowing signs a certificate for it" }));
+          }
           cell.replaceChildren(...parts);
         } else if (field && cell.textContent !== text[field]) {
           cell.textContent = text[field];
@@ -389,6 +393,9 @@
         ["Attempts", String(request.attempts)], ["Source", request.source || "mqtt"],
         ["Requested roles", (request.requestedRoles || []).join(", ") || "none"],
         ...(request.requestedContext ? [["Requested context", request.requestedContext]] : []),
+        ["Certificate request", request.csrFingerprint
+          ? "yes — allowing signs a certificate for its key, SHA-256 " + request.csrFingerprint
+          : "no — logs in with its password"],
         ["Conflict", request.conflict ? "yes — " + (request.conflictAttempts || 0) + " attempt(s) with another password" : "no"],
       ];
       $("#pending-details").replaceChildren(...fields.flatMap(([label, value]) =>

@@ -36,6 +36,8 @@ public struct CertificateAuthority: Sendable {
     public let certificate: Certificate
     public let record: CertificateAuthorityRecord
     private let key: Certificate.PrivateKey
+    /// The same key, for what swift-certificates cannot sign itself (the CRL).
+    let signingKey: P256.Signing.PrivateKey
 
     public static let defaultDays = 3650
     public static let defaultSubject = "cwauth device CA"
@@ -80,7 +82,7 @@ public struct CertificateAuthority: Sendable {
         do { pem = try certificate.serializeAsPEM().pemString } catch { throw .signing(String(describing: error)) }
         let record = CertificateAuthorityRecord(certificatePEM: pem, keyPath: keyPath, certificateDays: certificateDays,
                                                 createdAt: Int64(now.timeIntervalSince1970))
-        return CertificateAuthority(certificate: certificate, record: record, key: key)
+        return CertificateAuthority(certificate: certificate, record: record, key: key, signingKey: privateKey)
     }
 
     /// The CA the database names, with its key read from its file (and checked against the certificate).
@@ -100,7 +102,7 @@ public struct CertificateAuthority: Sendable {
         }
         let key = Certificate.PrivateKey(privateKey)
         guard key.publicKey == certificate.publicKey else { throw .keyDoesNotMatch(path: record.keyPath) }
-        return CertificateAuthority(certificate: certificate, record: record, key: key)
+        return CertificateAuthority(certificate: certificate, record: record, key: key, signingKey: privateKey)
     }
 
     /// Lowercase hex SHA-256 of the CA certificate's DER.

@@ -1,6 +1,7 @@
 """Device certificates through a real TLS listener: the cwauth CA signs a device's CSR, the broker
 (require_certificate, cafile = the cwauth CA) admits the recorded, unrevoked certificate of a
 certificate user without a password, and refuses everything else."""
+import json
 import os
 import subprocess
 import time
@@ -215,3 +216,47 @@ def test_rest_registration_with_a_csr_gets_a_certificate_that_logs_in(tls, site,
     assert result.returncode == 0, result.stderr
     out, _ = watch.communicate(timeout=15)
     assert out.strip() == "sensors/press-9/count hello"
+
+
+def test_crl_lists_revoked_certificates_for_other_consumers(tls, site, workdir, broker_factory):
+    key1, cert1 = issue(site, workdir, "cam-1", "sensor")
+    key2, cert2 = issue(site, workdir, "cam-2", "sensor")
+    site("cert", "revoke", "cam-1")
+    crl = workdir / "cwauth.crl"
+    written = site("ca", "crl", "-o", crl, "--days", "3")
+    assert "1 revoked certificate" in written.stdout
+    # openssl checks the CA's signature and reads the entries: cam-1's serial, not cam-2's.
+    text = sh("openssl", "crl", "-in", crl, "-CAfile", tls.ca, "-noout", "-text").stderr
+    listing = sh("openssl", "crl", "-in", crl, "-noout", "-text").stdout
+    serial = lambda cert: sh("openssl", "x509", "-in", cert, "-noout", "-serial").stdout.strip().split("=", 1)[1]
+    assert "verify OK" in text
+    assert f"Serial Number: {serial(cert1)}" in listing and serial(cert2) not in listing
+    assert "X509v3 CRL Number" in listing
+    revoked = subprocess.run(["openssl", "verify", "-crl_check", "-CAfile", tls.ca, "-CRLfile", crl, cert1],
+                             capture_output=True, text=True)
+    assert revoked.returncode != 0 and "certificate revoked" in revoked.stdout + revoked.stderr
+    assert "OK" in sh("openssl", "verify", "-crl_check", "-CAfile", tls.ca, "-CRLfile", crl, cert2).stdout
+    # A TLS stack that reads the CRL (here the broker's own listener, `crlfile`) refuses cam-1 before the
+    # plugin is asked, and still admits cam-2.
+    readable_by_broker(crl)
+    broker = broker_factory(site.db, tls.options() + f"crlfile {crl}\n")
+    assert tls.pub(key1, cert1, "sensors/cam-1/temp").returncode != 0
+    ok = tls.pub(key2, cert2, "sensors/cam-2/temp")
+    assert ok.returncode == 0, ok.stderr
+    log = broker.log_text()
+    assert "auth allow: cam-2 by certificate" in log
+    assert "revoked or was never issued" not in log, "TLS refused cam-1 before the plugin saw it"
+    # A second list gets a larger CRL number; a JSON caller gets the same facts.
+    number = lambda: int(sh("openssl", "crl", "-in", crl, "-noout", "-crlnumber").stdout.strip().split("=", 1)[1], 16)
+    first = number()
+    again = json.loads(site("--json", "ca", "crl", "-o", crl).stdout)
+    assert again["entries"] == 1 and again["file"] == str(crl) and "crl" not in again
+    assert number() == again["number"] > first
+    refused = site.run("ca", "crl", "--days", "0")
+    assert refused.returncode != 0 and "CRL validity must be 1–365 days" in refused.stderr
+
+
+def test_crl_needs_a_ca(cli, workdir):
+    refused = cli.run("ca", "crl", "-o", workdir / "x.crl")
+    assert refused.returncode != 0 and "cwauth ca init" in refused.stderr
+    assert not (workdir / "x.crl").exists()

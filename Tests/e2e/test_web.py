@@ -378,3 +378,43 @@ def test_requested_roles_are_never_preselected_and_privileged_ones_need_a_confir
     page.wait(EC.invisibility_of_element_located((By.ID, "pending-dialog")))
     page.text_in("#flash", "Allowed self-made-admin")
     assert serve.as_admin("GET", "/api/users/self-made-admin").json["roles"] == ["admin"]
+
+
+def test_a_request_with_a_csr_shows_its_key_and_allowing_it_issues_a_certificate(site, serve, browser, workdir):
+    """A device that sent a certificate signing request is marked in the table; its details show the
+    request's key fingerprint (as `cwauth registry list` and openssl print it), and Allow in the browser
+    gets the device its certificate on the next poll."""
+    import subprocess
+    site("ca", "init")
+    key, csr = workdir / "cam.key", workdir / "cam.csr"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(csr), "-subj", "/CN=web-cam-1"], check=True, capture_output=True)
+    fingerprint = subprocess.run(["sh", "-c", f"openssl req -in {csr} -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum"],
+                                 check=True, capture_output=True, text=True).stdout.split()[0]
+    site("registry", "unlock")
+    camera = {"username": "web-cam-1", "password": "web-cam-secret", "csr": csr.read_text()}
+    plain = {"username": "web-plain-1", "password": "web-plain-secret"}
+    assert serve.request("POST", "/api/client-registry/register", camera).status == 202
+    assert serve.request("POST", "/api/client-registry/register", plain).status == 202
+
+    page = Page(browser, serve.url, "csr")
+    page.open("/login")
+    page.login(*ADMIN)
+    page.wait(EC.url_contains("/registry"))
+    page.visible(f'{row("web-cam-1")} [data-testid="csr-badge"]')
+    page.visible(row("web-plain-1"))
+    assert not browser.find_elements(By.CSS_SELECTOR, f'{row("web-plain-1")} [data-testid="csr-badge"]')
+    page.clickable(f'{row("web-plain-1")} [data-testid="pending-details-button"]').click()
+    page.text_in("#pending-details", "no — logs in with its password")
+    page.find("#pending-close").click()
+    page.wait(EC.invisibility_of_element_located((By.ID, "pending-dialog")))
+    page.clickable(f'{row("web-cam-1")} [data-testid="pending-details-button"]').click()
+    page.text_in("#pending-details", f"SHA-256 {fingerprint}")
+    page.shot("csr-details")
+    page.clickable('#pending-role-list input[data-role="sensor"]').click()
+    page.find("#pending-allow").click()
+    page.wait(EC.invisibility_of_element_located((By.ID, "pending-dialog")))
+    page.text_in("#flash", "Allowed web-cam-1")
+    granted = serve.request("POST", "/api/client-registry/register", camera)
+    assert granted.status == 201 and granted.json["grantType"] == "certificate"
+    assert "BEGIN CERTIFICATE" in granted.json["certificate"]

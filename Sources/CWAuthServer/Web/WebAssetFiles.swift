@@ -110,6 +110,7 @@ extension WebAssets {
             .badge-conflict { background: var(--danger); color: #fff; }
             .badge-requested { background: var(--muted); color: #fff; }
             .badge-privileged { background: var(--warn); color: #fff; }
+            .badge-csr { background: var(--brand); color: #fff; }
             .chip {
               display: inline-flex; align-items: center; gap: 0.15rem; background: #e6eff6; color: var(--brand-dark); border-radius: 999px;
               padding: 0 0.2rem 0 0.6rem; margin: 0.1rem 0.25rem 0.1rem 0; font-size: 0.88rem; white-space: nowrap;
@@ -576,6 +577,10 @@ extension WebAssets {
                     if (field === "username") {
                       const parts = [el("span", { class: "name", text: request.username })];
                       if (request.conflict) parts.push(el("span", { class: "badge badge-conflict", "data-testid": "conflict-badge", text: "conflict" }));
+                      if (request.csrFingerprint) {
+                        parts.push(el("span", { class: "badge badge-csr", "data-testid": "csr-badge", text: "csr",
+                          title: "Sent a certificate signing request: allowing signs a certificate for it" }));
+                      }
                       cell.replaceChildren(...parts);
                     } else if (field && cell.textContent !== text[field]) {
                       cell.textContent = text[field];
@@ -619,6 +624,9 @@ extension WebAssets {
                     ["Attempts", String(request.attempts)], ["Source", request.source || "mqtt"],
                     ["Requested roles", (request.requestedRoles || []).join(", ") || "none"],
                     ...(request.requestedContext ? [["Requested context", request.requestedContext]] : []),
+                    ["Certificate request", request.csrFingerprint
+                      ? "yes — allowing signs a certificate for its key, SHA-256 " + request.csrFingerprint
+                      : "no — logs in with its password"],
                     ["Conflict", request.conflict ? "yes — " + (request.conflictAttempts || 0) + " attempt(s) with another password" : "no"],
                   ];
                   $("#pending-details").replaceChildren(...fields.flatMap(([label, value]) =>

@@ -81,21 +81,58 @@ extension CACommand {
     struct CRL: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "crl",
-            abstract: "Not available: swift-certificates 1.21 cannot build a certificate revocation list.",
+            abstract: "Write a certificate revocation list (PEM, signed by the CA) of every revoked certificate.",
             discussion: """
-                The broker itself needs no CRL: it admits only unrevoked certificates recorded in the database. Other
-                consumers can list revoked serials with `cwauth cert list --json`.
+                For consumers other than the broker: cwauth itself admits only unrevoked certificates recorded in the \
+                database and needs no CRL. A consumer that checks CRLs refuses every certificate once the list's \
+                next update has passed, so write it again well before (a daily timer). Needs the CA key.
                 """)
         @OptionGroup(title: GlobalOptions.title) var global: GlobalOptions
-        @Option(name: .short, help: ArgumentHelp("File to write.", valueName: "file"))
+        @Option(name: [.short, .long], help: ArgumentHelp("Write to this file (replaced atomically) instead of standard output.",
+                                                          valueName: "file"))
         var output: String?
+        @Option(help: "Days until the list's next update (1–365).")
+        var days = RevocationList.defaultDays
 
         func run() throws {
             try runCommand(global) {
-                throw CLIError("cwauth ca crl is not available: the certificate library cwauth uses (swift-certificates 1.21) "
-                               + "cannot build a CRL. The broker needs none; revoked serials: cwauth cert list --json")
+                let store = try global.openStore()
+                let ca = try CACommand.load(store)
+                let list = try ca.revocationList(try store.revokedCertificates(), days: days)
+                guard let output else {
+                    if global.json { return try Output.json(CRLJSON(list, file: nil)) }
+                    return print(list.pem, terminator: "")
+                }
+                do {
+                    // Atomic: a consumer reading the file while it is replaced sees the old list or the new one.
+                    try Data(list.pem.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                } catch {
+                    throw CLIError("cannot write \(output): \(error.localizedDescription)")
+                }
+                if global.json { return try Output.json(CRLJSON(list, file: output)) }
+                Output.line("wrote \(output): \(list.entries) revoked certificate\(list.entries == 1 ? "" : "s"), "
+                            + "CRL number \(list.number), next update \(Output.iso8601(Int64(list.nextUpdate.timeIntervalSince1970)))")
             }
         }
+    }
+}
+
+/// `ca crl --json`: the list itself (`crl`) only when it went to standard output.
+struct CRLJSON: Encodable {
+    let file: String?
+    let crl: String?
+    let number: Int64
+    let entries: Int
+    let thisUpdate: String
+    let nextUpdate: String
+
+    init(_ list: RevocationList, file: String?) {
+        self.file = file
+        self.crl = file == nil ? list.pem : nil
+        self.number = list.number
+        self.entries = list.entries
+        self.thisUpdate = Output.iso8601(Int64(list.thisUpdate.timeIntervalSince1970))
+        self.nextUpdate = Output.iso8601(Int64(list.nextUpdate.timeIntervalSince1970))
     }
 }
 
