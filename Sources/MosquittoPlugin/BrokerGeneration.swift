@@ -5,7 +5,8 @@ enum BrokerGeneration: Sendable {
     /// 2.0: ticks on every loop pass; does not free a topic replaced in MOSQ_EVT_MESSAGE.
     case v2_0
     /// 2.1: ticks when the plugin asks; frees a replaced topic itself; can hold a CONNECT until the
-    /// plugin answers (MOSQ_ERR_AUTH_DELAYED, `mosquitto_complete_basic_auth`).
+    /// plugin answers (MOSQ_ERR_AUTH_DELAYED, `mosquitto_complete_basic_auth`); reports every connect
+    /// (MOSQ_EVT_CONNECT), also of clients a listener let in without plugin authentication.
     case v2_1
 
     init(delayedAuth: DelayedAuth?) {

@@ -8,14 +8,21 @@ typealias BrokerCallback = @convention(c) (Int32, UnsafeMutableRawPointer?, Unsa
 
 /// One C callback per broker event, each a few lines of translation.
 enum Callbacks {
-    static let all: [(mosquitto_plugin_event, BrokerCallback)] = [
-        (MOSQ_EVT_BASIC_AUTH, basicAuth),
-        (MOSQ_EVT_ACL_CHECK, aclCheck),
-        (MOSQ_EVT_TICK, tick),
-        (MOSQ_EVT_MESSAGE, message),
-        (MOSQ_EVT_RELOAD, reload),
-        (MOSQ_EVT_DISCONNECT, disconnect),
-    ]
+    /// Event numbers and callbacks to register with this broker.
+    static func all(_ generation: BrokerGeneration) -> [(Int32, BrokerCallback)] {
+        let common: [(mosquitto_plugin_event, BrokerCallback)] = [
+            (MOSQ_EVT_BASIC_AUTH, basicAuth),
+            (MOSQ_EVT_ACL_CHECK, aclCheck),
+            (MOSQ_EVT_TICK, tick),
+            (MOSQ_EVT_MESSAGE, message),
+            (MOSQ_EVT_RELOAD, reload),
+            (MOSQ_EVT_DISCONNECT, disconnect),
+        ]
+        let events = common.map { (Int32($0.0.rawValue), $0.1) }
+        guard generation == .v2_1 else { return events }
+        // 2.1 reports a client going offline with a session kept as CLIENT_OFFLINE instead of DISCONNECT.
+        return events + [(Int32(CWAUTH_EVT_CONNECT), connect), (Int32(CWAUTH_EVT_CLIENT_OFFLINE), disconnect)]
+    }
 
     static let basicAuth: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_AUTH.rawValue }
@@ -38,6 +45,7 @@ enum Callbacks {
                 return MOSQ_ERR_AUTH.rawValue
             }
             plugin.wills.authenticated(client, clientId: clientId)
+            plugin.connects?.authenticated(client)
             return MOSQ_ERR_SUCCESS.rawValue
         case .deny:
             return MOSQ_ERR_AUTH.rawValue
@@ -101,7 +109,9 @@ enum Callbacks {
         for username in plugin.core.tick() {
             _ = mosquitto_kick_client_by_username(username, false)
         }
-        if let delayed = plugin.delayedAuth { delayed.answer(plugin.core.takeLateAnswers(), wills: plugin.wills) }
+        if let delayed = plugin.delayedAuth {
+            delayed.answer(plugin.core.takeLateAnswers(), wills: plugin.wills, connects: plugin.connects)
+        }
         for (topic, payload) in plugin.core.statsDue() { publishRetained(topic, payload) }
         return MOSQ_ERR_SUCCESS.rawValue
     }
@@ -139,11 +149,33 @@ enum Callbacks {
         return memory.assumingMemoryBound(to: CChar.self)
     }
 
-    /// Comes before the client's will is checked and sent (see `Wills`).
+    /// Mosquitto 2.1 only, after the CONNACK: a client that skipped BASIC_AUTH and presents a
+    /// certificate is disconnected unless cwauth issued that certificate (see `UnauthenticatedConnects`).
+    static let connect: BrokerCallback = { _, eventData, userdata in
+        guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
+        let client = eventData.assumingMemoryBound(to: cwauth_evt_connect.self).pointee.client
+        let plugin = PluginInstance.from(userdata)
+        guard let connects = plugin.connects, !connects.connectedAfterBasicAuth(client),
+              let certificate = peerCertificate(client) else { return MOSQ_ERR_SUCCESS.rawValue }
+        let clientId = string(mosquitto_client_id(client))
+        let admitted = plugin.core.admitsUnauthenticated(
+            username: mosquitto_client_username(client).map { String(cString: $0) },
+            clientId: clientId, address: string(mosquitto_client_address(client)), certificate: certificate)
+        if !admitted {
+            BrokerLog.write(.notice, "disconnecting client \(clientId): it connected without plugin authentication and "
+                            + "its certificate is not one cwauth issued to an enabled certificate user")
+            _ = mosquitto_kick_client_by_clientid(clientId, false)
+        }
+        return MOSQ_ERR_SUCCESS.rawValue
+    }
+
+    /// Comes before the client's will is checked and sent (see `Wills`). Also MOSQ_EVT_CLIENT_OFFLINE
+    /// on 2.1, whose data has the same layout.
     static let disconnect: BrokerCallback = { _, eventData, userdata in
         guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let client = eventData.assumingMemoryBound(to: mosquitto_evt_disconnect.self).pointee.client
         let plugin = PluginInstance.from(userdata)
+        plugin.connects?.gone(client)
         if plugin.core.hasPublishPrefix(username: mosquitto_client_username(client)) { plugin.wills.disconnected(client) }
         return MOSQ_ERR_SUCCESS.rawValue
     }

@@ -35,11 +35,19 @@ final class DelayedAuth: Sendable {
     }
 
     /// On the broker's thread (the tick): Mosquitto ignores ids that are no longer waiting.
-    func answer(_ answers: [LateAnswer], wills: Wills) {
+    /// The broker connects an allowed client inside `mosquitto_complete_basic_auth` (MOSQ_EVT_CONNECT
+    /// included), so the client is marked authenticated for that call only: one that left while it
+    /// waited is never marked.
+    func answer(_ answers: [LateAnswer], wills: Wills, connects: UnauthenticatedConnects?) {
         for answer in answers {
-            let client = waiting.withLock { $0.removeValue(forKey: answer.clientId) }
-            if answer.allowed, let client { wills.authenticated(OpaquePointer(bitPattern: client), clientId: answer.clientId) }
+            let key = waiting.withLock { $0.removeValue(forKey: answer.clientId) }
+            let client = key.flatMap { OpaquePointer(bitPattern: $0) }
+            if answer.allowed, let client {
+                wills.authenticated(client, clientId: answer.clientId)
+                connects?.authenticated(client)
+            }
             answer.clientId.withCString { complete($0, answer.allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_AUTH.rawValue) }
+            if let client { connects?.gone(client) }
         }
     }
 }

@@ -35,10 +35,13 @@ public func mosquitto_plugin_init(_ identifier: OpaquePointer?, _ userdata: Unsa
         ? "passwords past the hash budget are verified beside the broker's thread while the broker holds the CONNECT (Mosquitto 2.1 delayed auth)"
         : "passwords past the hash budget are verified beside the broker's thread and the client is asked to reconnect (Mosquitto 2.0)")
     let plugin = PluginInstance(core: core, identifier: identifier, delayedAuth: delayedAuth)
-    for (event, callback) in Callbacks.all {
-        let rc = mosquitto_callback_register(identifier, Int32(event.rawValue), callback, nil, plugin.pointer)
+    BrokerLog.write(.notice, plugin.generation == .v2_1
+        ? "certificates of clients a listener connects without plugin authentication are checked as they connect (Mosquitto 2.1)"
+        : "a listener with use_identity_as_username admits every certificate its cafile accepts (Mosquitto 2.0 asks no plugin): do not set it")
+    for (event, callback) in Callbacks.all(plugin.generation) {
+        let rc = mosquitto_callback_register(identifier, event, callback, nil, plugin.pointer)
         if rc != MOSQ_ERR_SUCCESS.rawValue {
-            BrokerLog.write(.error, "could not register callback for event \(event.rawValue) (error \(rc))")
+            BrokerLog.write(.error, "could not register callback for event \(event) (error \(rc))")
             plugin.unregister()
             plugin.release()
             return rc
@@ -65,12 +68,15 @@ final class PluginInstance {
     let wills = Wills()
     let generation: BrokerGeneration
     let delayedAuth: DelayedAuth?
+    /// 2.1 only (MOSQ_EVT_CONNECT).
+    let connects: UnauthenticatedConnects?
 
     init(core: BrokerCore, identifier: OpaquePointer, delayedAuth: DelayedAuth?) {
         self.core = core
         self.identifier = identifier
         self.generation = BrokerGeneration(delayedAuth: delayedAuth)
         self.delayedAuth = delayedAuth
+        self.connects = generation == .v2_1 ? UnauthenticatedConnects() : nil
     }
 
     /// Retained until `release()`: the broker holds the only reference between init and cleanup.
@@ -81,8 +87,8 @@ final class PluginInstance {
     }
 
     func unregister() {
-        for (event, callback) in Callbacks.all {
-            _ = mosquitto_callback_unregister(identifier, Int32(event.rawValue), callback, nil)
+        for (event, callback) in Callbacks.all(generation) {
+            _ = mosquitto_callback_unregister(identifier, event, callback, nil)
         }
     }
 

@@ -57,6 +57,32 @@ import Testing
         #expect(login(f, nil, nil, .read(commonName: "ghost", sha256: Self.deviceDigest)).answer == .deny)
     }
 
+    /// Mosquitto 2.1, a listener with `use_identity_as_username`: the broker connected the client
+    /// without asking; only what a certificate login admits may stay.
+    @Test func aClientConnectedWithoutAuthenticationStaysOnlyWithAnIssuedCertificate() throws {
+        let f = try Self.fixture()
+        try f.cli.addUser(User(username: "monitor", passwordHash: TestHash.make("monitor-pw"), roles: ["writer"]))
+        _ = f.core.tick(now: 1 * Self.second)
+        func admits(_ username: String?, _ cert: PeerCertificate) -> Bool {
+            f.core.admitsUnauthenticated(username: username, clientId: "c1", address: "127.0.0.1", certificate: cert)
+        }
+        #expect(admits("cam-1", .read(commonName: "cam-1", sha256: Self.deviceDigest)))
+        #expect(!admits("cam-1", .read(commonName: "cam-1", sha256: Self.otherDigest)))
+        #expect(f.log.matching(.debug, "never issued to it").count == 1)
+        #expect(!admits("monitor", .read(commonName: "monitor", sha256: Self.deviceDigest)))
+        #expect(f.log.matching(.debug, "a password user, which must send its password").count == 1)
+        #expect(!admits("ghost", .read(commonName: "ghost", sha256: Self.deviceDigest)))
+        #expect(f.log.matching(.debug, "no user of that name").count == 1)
+        // use_subject_as_username: the username is the whole subject, not the CN.
+        #expect(!admits("CN=cam-1", .read(commonName: "cam-1", sha256: Self.deviceDigest)))
+        #expect(!admits("cam-1", .unreadable))
+        try f.cli.setEnabled("cam-1", false)
+        _ = f.core.tick(now: 2 * Self.second)
+        #expect(!admits("cam-1", .read(commonName: "cam-1", sha256: Self.deviceDigest)))
+        // The operator hears once that a listener skips authentication.
+        #expect(f.log.matching(.warning, "connects clients without plugin authentication").count == 1)
+    }
+
     @Test func aCertificateUsersPasswordLoginIsRefused() throws {
         let f = try Fixture(prepare: { s in
             // Registered with a password first, then issued a certificate: the password stops working.

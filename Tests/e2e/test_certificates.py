@@ -189,6 +189,42 @@ def test_ca_signed_but_unrecorded_certificates_and_password_users_need_more(tls,
     assert with_password.returncode == 0, with_password.stderr
 
 
+def test_a_listener_that_skips_authentication_keeps_only_certificates_cwauth_issued(tls, site, workdir, broker_factory):
+    """`use_identity_as_username` makes Mosquitto skip plugin authentication. Mosquitto 2.1 still tells the
+    plugin of the connect, and cwauth disconnects every client whose certificate it did not issue to an
+    enabled certificate user; 2.0 asks no plugin at all, which the broker's log says."""
+    key, cert = issue(site, workdir, "cam-1", "sensor")
+    revoked_key, revoked_cert = issue(site, workdir, "cam-2", "sensor")
+    site("cert", "revoke", "cam-2")
+    ca_key = workdir / "cwauth-ca.key"
+
+    def signed(name, cn):
+        k, csr = device_csr(workdir, name, cn=cn)
+        c = workdir / f"{name}.pem"
+        sh("openssl", "x509", "-req", "-in", csr, "-CA", tls.ca, "-CAkey", ca_key, "-CAcreateserial", "-out", c, "-days", "1")
+        return k, c
+
+    broker = broker_factory(site.db, tls.options() + "use_identity_as_username true\n")
+    if "(Mosquitto 2.1)" not in broker.log_text():
+        assert "a listener with use_identity_as_username admits every certificate its cafile accepts" in broker.log_text()
+        pytest.skip("Mosquitto 2.0 asks no plugin on a listener with use_identity_as_username")
+    watch = monitor(broker, "sensors/#")
+    time.sleep(0.5)
+    rogue = [signed("rogue-cam", "cam-1"), (revoked_key, revoked_cert), signed("monitor-cert", MONITOR[0]),
+             signed("nobody-cert", "nobody")]
+    for rogue_key, rogue_cert in rogue:
+        tls.pub(rogue_key, rogue_cert, "sensors/cam-1/rogue")
+    result = tls.pub(key, cert, "sensors/cam-1/temp")
+    assert result.returncode == 0, result.stderr
+    out, _ = watch.communicate(timeout=15)
+    assert out.strip() == "sensors/cam-1/temp hello", "only the issued certificate's publish arrives"
+    log = broker.log_text()
+    assert "connects clients without plugin authentication" in log
+    assert log.count("connected without plugin authentication and its certificate is not one cwauth issued") == len(rogue)
+    assert "revoked or was never issued" in log and "no user of that name" in log and "a password user" in log
+    assert "auth allow: cam-1 by certificate" in log
+
+
 def test_rest_registration_with_a_csr_gets_a_certificate_that_logs_in(tls, site, serve, workdir, broker_factory):
     key, csr = device_csr(workdir, "press-9")
     wrong_key, wrong_csr = device_csr(workdir, "press-9-wrong", cn="press-8")

@@ -73,6 +73,8 @@ public final class BrokerCore: Sendable {
         var lockLogBudget = TokenBucket(perSecond: 0.1, burst: 1)
         /// Said once each time the pending table fills up.
         var tableFullSaid = false
+        /// Said once: a listener skips plugin authentication (see `admitsUnauthenticated`).
+        var warnedSkippedAuthentication = false
         /// Passwords being verified off the broker's thread, and how many per address.
         var verifying = Set<VerificationKey>()
         var verifyingPerAddress: [String: Int] = [:]
@@ -239,6 +241,46 @@ public final class BrokerCore: Sendable {
         }
         return AuthOutcome(answer: passwordLogin(snapshot, username: username, password: password, clientId: clientId, address: address),
                            setUsername: nil)
+    }
+
+    /// A client the broker connected without asking for BASIC_AUTH (Mosquitto 2.1 tells the plugin,
+    /// MOSQ_EVT_CONNECT): a TLS listener with `use_identity_as_username` or `use_subject_as_username`
+    /// took its username from the certificate and skipped plugin authentication. It may stay only if
+    /// a certificate login would have admitted it: the username is the certificate's CN, an enabled
+    /// certificate user, presenting its recorded, unrevoked certificate. False: disconnect it.
+    public func admitsUnauthenticated(username: String?, clientId: String, address: String,
+                                      certificate: PeerCertificate) -> Bool {
+        warnSkippedAuthenticationOnce()
+        guard case let .read(commonName, sha256) = certificate else {
+            return denied("auth deny: client \(clientId) (\(address)) connected without authentication with a certificate "
+                          + "without a single readable CN").answer == .allow
+        }
+        let snapshot = self.snapshot
+        guard let user = snapshot.user(commonName), user.authMethod == .certificate else {
+            let who = snapshot.user(commonName) == nil ? "no user of that name" : "a password user, which must send its password"
+            return denied("auth deny: client \(clientId) (\(address)) connected without authentication; its certificate names "
+                          + "\(Validation.printable(commonName)): \(who)").answer == .allow
+        }
+        guard username == commonName else {
+            return denied("auth deny: client \(clientId) (\(address)) connected without authentication as "
+                          + "\(Validation.printable(username ?? "")) with a certificate for \(commonName) "
+                          + "(use_subject_as_username names the whole subject)").answer == .allow
+        }
+        return certificateLogin(snapshot, user, commonName: commonName, sha256: sha256, sentUsername: true,
+                                clientId: clientId, address: address).answer == .allow
+    }
+
+    /// Once per plugin: the operator set a listener option that bypasses authentication.
+    private func warnSkippedAuthenticationOnce() {
+        let first = state.withLock { state -> Bool in
+            defer { state.warnedSkippedAuthentication = true }
+            return !state.warnedSkippedAuthentication
+        }
+        if first {
+            log(.warning, "a listener connects clients without plugin authentication (use_identity_as_username or "
+                + "use_subject_as_username): cwauth checks their certificates as they connect and disconnects the ones it "
+                + "did not issue to an enabled certificate user; remove the option (see docs/certificates.md)")
+        }
     }
 
     private func denied(_ line: String) -> AuthOutcome {

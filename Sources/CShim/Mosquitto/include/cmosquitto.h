@@ -42,4 +42,15 @@ static inline int cwauth_peer_certificate(struct mosquitto *client, char *cn, in
     return rc;
 }
 
+/* Mosquitto 2.1 events the 2.0 headers this module builds against do not have; the plugin
+ * registers them only on a 2.1 broker (see BrokerGeneration). Layouts from 2.1's mosquitto/broker.h:
+ * MOSQ_EVT_CLIENT_OFFLINE's data has the layout of MOSQ_EVT_DISCONNECT's. */
+enum { CWAUTH_EVT_CONNECT = 11, CWAUTH_EVT_CLIENT_OFFLINE = 28 };
+
+struct cwauth_evt_connect {
+    void *future;
+    struct mosquitto *client;
+    void *future2[4];
+};
+
 #endif
