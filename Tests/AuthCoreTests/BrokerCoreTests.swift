@@ -144,16 +144,44 @@ final class LogLines: Sendable {
         #expect(f.core.authenticate(username: "sensor-1", password: "sensor-pass", clientId: "c1", address: "10.0.0.5") == .allow)
     }
 
-    @Test func oneAddressCannotFillTheVerifierQueue() throws {
-        let f = try Fixture(options: { $0.hashBudgetMs = 0 })
+    @Test func guessesAtOneUsernameGetTwoChecksQueuedFromAnyNumberOfAddresses() throws {
+        // The costliest hash allowed (~13 ms): no guess is verified before the last one arrives.
+        let f = try Fixture(options: { $0.hashBudgetMs = 0 }) { store in
+            try store.setPassword("sensor-1", hash: PasswordHash.make(password: "sensor-pass",
+                                                                      iterations: PasswordHash.iterationRange.upperBound).encoded)
+        }
         let answers = (0..<10).map { n in
-            f.core.authenticate(username: "sensor-1", password: "guess-\(n)", clientId: "c1", address: "10.0.0.66")
+            f.core.authenticate(username: "sensor-1", password: "guess-\(n)", clientId: "c\(n)", address: "10.0.0.\(n)")
         }
         #expect(answers.allSatisfy { $0 == .comeBack })
         f.core.settleBackgroundWork()
         _ = f.core.tick(now: 1 * Self.second)
         let line = try #require(f.log.matching(.notice, "asked 10 login(s) to reconnect").first)
-        #expect(line.contains("address has 4 checks queued"))
+        #expect(line.contains("username has 2 checks queued: 8"), "\(line)")
+    }
+
+    @Test func manyDevicesBehindOneAddressAreAllVerifiedWhileTheVerifierHasRoom() throws {
+        let devices = (0..<40).map { "gw-device-\($0)" }
+        let f = try Fixture(options: { $0.hashBudgetMs = 0 }, answersLater: true) { store in
+            for name in devices {
+                try store.addUser(User(username: name, passwordHash: PasswordHash.make(password: name + "-pass", iterations: 1_000).encoded))
+            }
+        }
+        // One gateway address: every login is held for the verifier, none asked to come back.
+        for (n, name) in devices.enumerated() {
+            #expect(f.core.authenticate(username: name, password: name + "-pass", clientId: "c\(n)", address: "10.9.9.9") == .later)
+        }
+        f.core.settleBackgroundWork()
+        #expect(f.core.takeLateAnswers().filter(\.allowed).count == devices.count)
+        #expect(f.log.matching(.notice, "to reconnect").isEmpty)
+    }
+
+    @Test func anAddressMayUseAQuarterOfTheVerifierRoomLeft() {
+        #expect(BrokerCore.verificationsAllowed(perAddressQueued: 3, total: 1020))
+        #expect(!BrokerCore.verificationsAllowed(perAddressQueued: 4, total: 1020), "at least 4, never fewer")
+        #expect(BrokerCore.verificationsAllowed(perAddressQueued: 203, total: 203))
+        #expect(!BrokerCore.verificationsAllowed(perAddressQueued: 205, total: 205), "one address alone stops near a fifth")
+        #expect(!BrokerCore.verificationsAllowed(perAddressQueued: 100, total: 700))
     }
 
     @Test func aClientIdOfAnotherUserIsRefusedWithoutHashing() throws {

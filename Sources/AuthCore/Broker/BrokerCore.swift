@@ -78,6 +78,7 @@ public final class BrokerCore: Sendable {
         /// Passwords being verified off the broker's thread, and how many per address.
         var verifying = Set<VerificationKey>()
         var verifyingPerAddress: [String: Int] = [:]
+        var verifyingPerUsername: [String: Int] = [:]
         /// Logins asked to come back while their password was verified elsewhere, by reason.
         var comeBack = ReasonTally(intervalNanos: 10_000_000_000)
         /// With late answers: the client ids waiting for each verification, and answers ready.
@@ -102,8 +103,25 @@ public final class BrokerCore: Sendable {
     /// Logins the broker may be told to wait for at once; past it, clients are asked to come back.
     static let maxWaiting = 4096
 
-    /// Checks handed to the verifier at once from one address: one client cannot fill its queue.
-    static let verificationsPerAddress = 4
+    /// Room in the verifier's queue (its inbox), shared by every address.
+    static let verifierCapacity = 1024
+
+    /// Checks one address may have queued at once: at least 4, and up to a quarter of the room left,
+    /// so a gateway with many devices behind one address (or a fleet reconnecting after a restart)
+    /// uses an idle verifier, while a few addresses can never fill the queue. The verifier serves
+    /// the addresses in turn (`FairQueue`), so a long queue from one address delays another
+    /// address's check by one hash at most.
+    static func verificationsAllowed(perAddressQueued queued: Int, total: Int) -> Bool {
+        queued < max(4, (verifierCapacity - total) / 4)
+    }
+
+    /// Threads verifying passwords: one per core but the broker's own (at least 1, at most 4), so
+    /// that hashing a cold storm never takes the core the broker's thread runs on.
+    static let verifierThreads = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
+
+    /// Checks of one username queued at once: a guesser gets two hashes of its guesses in flight,
+    /// whatever the number of its addresses; the device itself needs one.
+    static let verificationsPerUsername = 2
 
     /// The threads of the plugin's own (see `BackgroundWorker`): set up once, stopped in deinit.
     private let registryWriter: RegistryWriter?
@@ -149,7 +167,10 @@ public final class BrokerCore: Sendable {
                                  gate: RegistryGate(limits: Self.limits(options))))
         registryWriter = Self.started("registry writes", log) { () throws(WorkerError) in try RegistryWriter(path: options.databasePath) }
         verifier = Self.started("password verification", log) { () throws(WorkerError) in
-            try BackgroundWorker(capacity: 1024) { check in Verified(check: check, ok: check.verify()) }
+            try BackgroundWorker(capacity: Self.verifierCapacity, threads: Self.verifierThreads,
+                                 lane: { $0.address }) { check in
+                Verified(check: check, ok: check.verify())
+            }
         }
         reaper = Self.started("snapshot release", log) { () throws(WorkerError) in
             try BackgroundWorker(capacity: 4) { (old: Retired) -> Never? in
@@ -370,8 +391,13 @@ public final class BrokerCore: Sendable {
             if state.verifying.contains(key) {
                 if !waits { state.comeBack.count("already being verified") }
             } else {
-                guard state.verifyingPerAddress[check.address, default: 0] < Self.verificationsPerAddress else {
-                    state.comeBack.count("address has \(Self.verificationsPerAddress) checks queued")
+                let queued = state.verifyingPerAddress[check.address, default: 0]
+                guard Self.verificationsAllowed(perAddressQueued: queued, total: state.verifying.count) else {
+                    state.comeBack.count("address has its share of the verifier queue")
+                    return .comeBack
+                }
+                guard state.verifyingPerUsername[check.username, default: 0] < Self.verificationsPerUsername else {
+                    state.comeBack.count("username has \(Self.verificationsPerUsername) checks queued")
                     return .comeBack
                 }
                 guard verifier.submit(check) else {
@@ -380,6 +406,7 @@ public final class BrokerCore: Sendable {
                 }
                 state.verifying.insert(key)
                 state.verifyingPerAddress[check.address, default: 0] += 1
+                state.verifyingPerUsername[check.username, default: 0] += 1
                 if !waits { state.comeBack.count("verified off the broker thread") }
             }
             guard waits else { return .comeBack }
@@ -404,6 +431,8 @@ public final class BrokerCore: Sendable {
                 state.verifying.remove(key)
                 let address = item.check.address
                 if let n = state.verifyingPerAddress[address] { state.verifyingPerAddress[address] = n > 1 ? n - 1 : nil }
+                let username = item.check.username
+                if let n = state.verifyingPerUsername[username] { state.verifyingPerUsername[username] = n > 1 ? n - 1 : nil }
                 started += state.authenticator.settle(item.check, verified: item.ok, snapshot: snapshot)
                 if let clients = state.waiting.removeValue(forKey: key) {
                     state.waitingCount -= clients.count

@@ -13,11 +13,14 @@ import Glibc
 /// thread-safe counter; nothing else is shared.
 final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendable {
     typealias Work = @Sendable (Job) -> Output?
+    /// Which lane of the inbox a job waits in (see `FairQueue`).
+    typealias Lane = @Sendable (Job) -> String
 
     private struct Box {
-        var inbox: [Job] = []
+        var inbox = FairQueue<Job>()
         var outbox: [Output] = []
-        var working = false
+        /// Jobs being run (one per thread at most).
+        var working = 0
         var stopping = false
     }
 
@@ -42,9 +45,9 @@ final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendab
                 sem_wait(wake)
                 let job = box.withLock { box -> Job?? in
                     if box.stopping { return .some(nil) }
-                    guard !box.inbox.isEmpty else { return nil }
-                    box.working = true
-                    return .some(box.inbox.removeFirst())
+                    guard let job = box.inbox.popFirst() else { return nil }
+                    box.working += 1
+                    return .some(job)
                 }
                 if let job { return job }
             }
@@ -53,7 +56,7 @@ final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendab
         func finished(_ output: Output?) {
             box.withLock { box in
                 if let output { box.outbox.append(output) }
-                box.working = false
+                box.working -= 1
             }
         }
     }
@@ -75,24 +78,31 @@ final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendab
     }
 
     let capacity: Int
+    private let lane: Lane?
     private let shared = Shared()
-    private var thread: pthread_t?
+    private var threads: [pthread_t] = []
 
-    /// Starts the thread. `work` runs on it, one job at a time, in submission order.
-    init(capacity: Int, work: @escaping Work) throws(WorkerError) {
+    /// Starts `threads` threads. `work` runs on them, one job per thread at a time: in submission
+    /// order, or with `lane` in submission order within each lane and the lanes in turn.
+    init(capacity: Int, threads: Int = 1, lane: Lane? = nil, work: @escaping Work) throws(WorkerError) {
         self.capacity = capacity
-        thread = try Self.spawn(Context(shared: shared, work: work))
-    }
-
-    private static func spawn(_ context: Context) throws(WorkerError) -> pthread_t {
-        try Thread.start { context.run() }
+        self.lane = lane
+        let context = Context(shared: shared, work: work)
+        for _ in 0..<max(1, threads) {
+            do {
+                self.threads.append(try Thread.start { context.run() })
+            } catch {
+                stop()
+                throw error
+            }
+        }
     }
 
     /// Queues a job; false (nothing queued) when the inbox is full or the worker is stopping.
     func submit(_ job: Job) -> Bool {
         let queued = shared.box.withLock { box -> Bool in
             guard !box.stopping, box.inbox.count < capacity else { return false }
-            box.inbox.append(job)
+            box.inbox.append(job, lane: lane?(job) ?? "")
             return true
         }
         if queued { sem_post(shared.wake) }
@@ -109,7 +119,7 @@ final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendab
     }
 
     /// Jobs queued or running.
-    var backlog: Int { shared.box.withLock { $0.inbox.count + ($0.working ? 1 : 0) } }
+    var backlog: Int { shared.box.withLock { $0.inbox.count + $0.working } }
 
     /// Waits (polling, for tests and tools) until every queued job has run; false on timeout.
     func waitUntilIdle(timeoutNanos: UInt64 = 10_000_000_000) -> Bool {
@@ -121,17 +131,18 @@ final class BackgroundWorker<Job: Sendable, Output: Sendable>: @unchecked Sendab
         return true
     }
 
-    /// Ends the thread after the job in hand; queued jobs are dropped. The thread runs this
+    /// Ends the threads after the jobs in hand; queued jobs are dropped. The threads run this
     /// library's code, so this must return before the plugin is unloaded.
     func stop() {
-        guard let handle = thread else { return }
-        thread = nil
+        guard !threads.isEmpty else { return }
+        let handles = threads
+        threads = []
         shared.box.withLock {
             $0.stopping = true
             $0.inbox.removeAll()
         }
-        sem_post(shared.wake)
-        pthread_join(handle, nil)
+        for _ in handles { sem_post(shared.wake) }
+        for handle in handles { pthread_join(handle, nil) }
     }
 
     deinit {
