@@ -229,10 +229,16 @@ class Server(Daemon):
             self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
                                                       urllib.request.HTTPSHandler(context=context))
 
+    def argv(self):
+        return [CWAUTH, "--db", self.db, "serve", "--listen", self.listen, *self.args]
+
+    def popen_options(self):
+        """More keyword arguments for Popen (a subclass may run it as another user)."""
+        return {}
+
     def start(self, timeout=20):
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([CWAUTH, "--db", self.db, "serve", "--listen", self.listen, *self.args],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stderr=self.log, text=True, **self.popen_options())
         found = queue.Queue()
 
         def read_stdout():

@@ -7,12 +7,10 @@ These package the release build that is already there (`make build` runs before 
 builds, so nothing here compiles."""
 import os
 import pwd
-import queue
 import re
 import shlex
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -214,27 +212,14 @@ class ServiceProcess(Server):
 
     def __init__(self, workdir, argv, **popen):
         super().__init__(workdir, db=argv[argv.index("--db") + 1])
-        self.argv = argv
+        self.unit_argv = argv
         self.popen = popen
 
-    def start(self, timeout=20):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self.log, text=True, **self.popen)
-        found = queue.Queue()
+    def argv(self):
+        return self.unit_argv
 
-        def read_stdout():
-            for line in self.proc.stdout:
-                match = re.match(r"cwauth serve: listening on (http://\S+):(\d+)$", line.strip())
-                if match:
-                    found.put((match.group(1), int(match.group(2))))
-        threading.Thread(target=read_stdout, daemon=True).start()
-        try:
-            base, self.port = found.get(timeout=timeout)
-        except queue.Empty:
-            self.stop()
-            raise AssertionError("cwauth serve did not print its listening line:\n" + self.log_text())
-        self.url = f"{base}:{self.port}"
-        return self
+    def popen_options(self):
+        return self.popen
 
 
 @pytest.fixture

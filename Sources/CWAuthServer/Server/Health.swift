@@ -65,35 +65,11 @@ enum Health {
         }
     }
 
-    /// The schema version and the policy counter as a fresh reader sees the file on disk now. Read-only,
-    /// so a probe can never migrate or write; a connection of its own, because the server's connection
-    /// answers from its page cache and would not notice a file overwritten in place. (`Store` exposes
-    /// the policy counter but not the schema version, so this reads both tables itself.)
+    /// The versions as a fresh read-only reader sees the file now (see `StoreProbe`).
     static func readVersions(path: String, busyTimeoutMs: Int32 = 250) -> Result<Report, ProblemDetail> {
-        var handle: OpaquePointer?
-        let opened = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
-        defer { if let handle { sqlite3_close_v2(handle) } }
-        guard opened == SQLITE_OK, let db = handle else {
-            return .failure(ProblemDetail(.from(sqliteCode: opened), String(cString: sqlite3_errstr(opened))))
-        }
-        sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, busyTimeoutMs)
-        var prepared: OpaquePointer?
-        let sql = "SELECT (SELECT max(version) FROM schema_version), (SELECT counter FROM policy_version WHERE id = 1)"
-        var rc = sqlite3_prepare_v2(db, sql, -1, &prepared, nil)
-        defer { if let prepared { sqlite3_finalize(prepared) } }
-        guard rc == SQLITE_OK, let statement = prepared else {
-            return .failure(ProblemDetail(.from(sqliteCode: rc), String(cString: sqlite3_errmsg(db))))
-        }
-        rc = sqlite3_step(statement)
-        guard rc == SQLITE_ROW else {
-            return .failure(ProblemDetail(.from(sqliteCode: rc), String(cString: sqlite3_errmsg(db))))
-        }
-        guard sqlite3_column_type(statement, 0) != SQLITE_NULL, sqlite3_column_type(statement, 1) != SQLITE_NULL else {
-            return .failure(ProblemDetail(.corrupt, "no schema version or policy counter"))
-        }
-        return .success(Report(schemaVersion: Int(sqlite3_column_int64(statement, 0)),
-                               policyVersion: sqlite3_column_int64(statement, 1)))
+        StoreProbe.versions(path: path, busyTimeoutMs: busyTimeoutMs)
+            .map { Report(schemaVersion: $0.schema, policyVersion: $0.policy) }
+            .mapError { ProblemDetail(.from(sqliteCode: $0.sqliteCode), $0.message) }
     }
 
     /// A problem and what the log gets about it.
