@@ -21,7 +21,7 @@ enum ClientAddress {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         for family in [AF_INET, AF_INET6] where inet_pton(family, value, &buffer) == 1 {
             guard inet_ntop(family, buffer, &text, socklen_t(text.count)) != nil else { return nil }
-            return String(cString: text)
+            return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
         return nil
     }

@@ -103,12 +103,8 @@ extension CACommand {
                     if global.json { return try Output.json(CRLJSON(list, file: nil)) }
                     return print(list.pem, terminator: "")
                 }
-                do {
-                    // Atomic: a consumer reading the file while it is replaced sees the old list or the new one.
-                    try Data(list.pem.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-                } catch {
-                    throw CLIError("cannot write \(output): \(error.localizedDescription)")
-                }
+                // A consumer reading the file while it is replaced sees the old list or the new one.
+                try AtomicFile.write(list.pem, to: output)
                 if global.json { return try Output.json(CRLJSON(list, file: output)) }
                 Output.line("wrote \(output): \(list.entries) revoked certificate\(list.entries == 1 ? "" : "s"), "
                             + "CRL number \(list.number), next update \(Output.iso8601(Int64(list.nextUpdate.timeIntervalSince1970)))")
