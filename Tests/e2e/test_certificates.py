@@ -86,6 +86,15 @@ def issue(cli, workdir, name, *roles):
     return key, cert
 
 
+def signed_outside_cwauth(tls, workdir, name, cn):
+    """A certificate for `cn` that the cwauth CA key signed with openssl: TLS accepts it, cwauth never issued it."""
+    key, csr = device_csr(workdir, name, cn=cn)
+    cert = workdir / f"{name}.pem"
+    sh("openssl", "x509", "-req", "-in", csr, "-CA", tls.ca, "-CAkey", workdir / "cwauth-ca.key", "-CAcreateserial",
+       "-out", cert, "-days", "1")
+    return key, cert
+
+
 def monitor(broker, topic):
     return subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-u", MONITOR[0], "-P", MONITOR[1],
                              "-t", topic, "-C", "1", "-W", "10", "-v"], stdout=subprocess.PIPE, text=True)
@@ -168,14 +177,7 @@ def test_ca_signed_but_unrecorded_certificates_and_password_users_need_more(tls,
     # Certificates the CA key signed outside cwauth (here with openssl): TLS accepts them, the plugin does not
     # unless they are the recorded ones, and a password user still needs its password.
     issue(site, workdir, "cam-1", "sensor")
-    ca_key = workdir / "cwauth-ca.key"
-
-    def signed(name, cn):
-        key, csr = device_csr(workdir, name, cn=cn)
-        cert = workdir / f"{name}.pem"
-        sh("openssl", "x509", "-req", "-in", csr, "-CA", tls.ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "1")
-        return key, cert
-
+    signed = lambda name, cn: signed_outside_cwauth(tls, workdir, name, cn)
     broker = broker_factory(site.db, tls.options())
     key, cert = signed("rogue-cam", "cam-1")
     assert tls.pub(key, cert, "sensors/cam-1/temp").returncode != 0
@@ -196,14 +198,7 @@ def test_a_listener_that_skips_authentication_keeps_only_certificates_cwauth_iss
     key, cert = issue(site, workdir, "cam-1", "sensor")
     revoked_key, revoked_cert = issue(site, workdir, "cam-2", "sensor")
     site("cert", "revoke", "cam-2")
-    ca_key = workdir / "cwauth-ca.key"
-
-    def signed(name, cn):
-        k, csr = device_csr(workdir, name, cn=cn)
-        c = workdir / f"{name}.pem"
-        sh("openssl", "x509", "-req", "-in", csr, "-CA", tls.ca, "-CAkey", ca_key, "-CAcreateserial", "-out", c, "-days", "1")
-        return k, c
-
+    signed = lambda name, cn: signed_outside_cwauth(tls, workdir, name, cn)
     broker = broker_factory(site.db, tls.options() + "use_identity_as_username true\n")
     if "(Mosquitto 2.1)" not in broker.log_text():
         assert "a listener with use_identity_as_username admits every certificate its cafile accepts" in broker.log_text()
