@@ -5,18 +5,37 @@ import Glibc
 #endif
 
 /// Device and inode of a file: tells a replaced database from the one we have open.
-struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
+public struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
     let device: UInt64
     let inode: UInt64
 
-    init?(path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
+    /// nil when the file cannot be stat'ed (see `of` for why).
+    public init?(path: String) {
+        guard case let .success(identity) = Self.of(path) else { return nil }
+        self = identity
     }
 
-    var description: String { "inode \(inode)" }
+    private init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    /// `stat` only: opening and closing a descriptor on a file SQLite has open would drop its locks.
+    /// The failure is stat's errno.
+    public static func of(_ path: String) -> Result<FileIdentity, Errno> {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return .failure(Errno(code: errno)) }
+        return .success(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+    }
+
+    /// Why a file could not be stat'ed.
+    public struct Errno: Error, Sendable, Equatable {
+        public let code: Int32
+        /// No file at the path (or a path component is not a folder).
+        public var isMissing: Bool { code == ENOENT || code == ENOTDIR }
+    }
+
+    public var description: String { "inode \(inode)" }
 }
 
 /// The database file and the `-wal` and `-shm` SQLite keeps beside it, by name.

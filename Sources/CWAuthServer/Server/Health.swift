@@ -1,8 +1,5 @@
 import AuthCore
 import CSystemLibraries
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// GET /healthz: whether the database behind the server can be read now. Anyone may ask, so the answer
 /// says only ok or which kind of trouble — never a path, an SQLite message or a name; the details go
@@ -52,17 +49,9 @@ enum Health {
         }
     }
 
-    /// Device and inode: tells the file the server opened from one put at its path later.
-    struct FileIdentity: Equatable, Sendable {
-        let device: UInt64
-        let inode: UInt64
-
-        /// `stat` only: opening and closing a descriptor on a file SQLite has open would drop its locks.
-        static func of(_ path: String) -> Result<FileIdentity, Problem> {
-            var st = stat()
-            guard stat(path, &st) == 0 else { return .failure(errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable) }
-            return .success(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
-        }
+    /// The file at `path` now (AuthCore's `FileIdentity`: device and inode), or why there is none.
+    static func fileIdentity(_ path: String) -> Result<FileIdentity, Problem> {
+        FileIdentity.of(path).mapError { $0.isMissing ? .missing : .unreadable }
     }
 
     /// The versions as a fresh read-only reader sees the file now (see `StoreProbe`).

@@ -11,14 +11,14 @@ actor StoreService {
     static let anonymousActor = "http"
     private let writeDuration: DurationHistogram
     /// The file this connection has open, to tell it from a file put at the path later.
-    private let identity: Health.FileIdentity?
+    private let identity: FileIdentity?
     /// The last health problem logged, so that a probe every few seconds logs a change once.
     private var lastProblem: Health.ProblemDetail?
 
     init(path: String, writeDuration: DurationHistogram) throws(StoreError) {
         store = try Store(path: path, actor: Self.anonymousActor)
         self.writeDuration = writeDuration
-        identity = try? Health.FileIdentity.of(path).get()
+        identity = FileIdentity(path: path)
     }
 
     /// Reads (or store calls that manage their own transaction) without naming an actor.
@@ -56,7 +56,7 @@ actor StoreService {
     }
 
     private func check() -> Result<Health.Report, Health.ProblemDetail> {
-        switch Health.FileIdentity.of(store.path) {
+        switch Health.fileIdentity(store.path) {
         case let .failure(problem):
             return .failure(Health.ProblemDetail(problem, "stat failed"))
         case let .success(now):
