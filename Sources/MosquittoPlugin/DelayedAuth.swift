@@ -30,7 +30,7 @@ final class DelayedAuth: Sendable {
     }
 
     func wait(_ client: OpaquePointer?, clientId: String) -> Int32 {
-        waiting.withLock { $0[clientId] = UInt(bitPattern: client.map { Int(bitPattern: $0) } ?? 0) }
+        waiting.withLock { $0[clientId] = ClientKey.of(client) }
         return Self.delayedCode
     }
 
@@ -41,7 +41,7 @@ final class DelayedAuth: Sendable {
     func answer(_ answers: [LateAnswer], wills: Wills, connects: UnauthenticatedConnects?) {
         for answer in answers {
             let key = waiting.withLock { $0.removeValue(forKey: answer.clientId) }
-            let client = key.flatMap { OpaquePointer(bitPattern: $0) }
+            let client = key.flatMap(ClientKey.client)
             if answer.allowed, let client {
                 wills.authenticated(client, clientId: answer.clientId)
                 connects?.authenticated(client)

@@ -16,17 +16,16 @@ final class UnauthenticatedConnects: Sendable {
     private let authenticated = Mutex<Set<UInt>>([])
 
     func authenticated(_ client: OpaquePointer?) {
-        authenticated.withLock { _ = $0.insert(Self.key(client)) }
+        authenticated.withLock { _ = $0.insert(ClientKey.of(client)) }
     }
 
     func gone(_ client: OpaquePointer?) {
-        authenticated.withLock { _ = $0.remove(Self.key(client)) }
+        authenticated.withLock { _ = $0.remove(ClientKey.of(client)) }
     }
 
     /// MOSQ_EVT_CONNECT: whether the client went through BASIC_AUTH (and is unmarked either way).
     func connectedAfterBasicAuth(_ client: OpaquePointer?) -> Bool {
-        authenticated.withLock { $0.remove(Self.key(client)) != nil }
+        authenticated.withLock { $0.remove(ClientKey.of(client)) != nil }
     }
 
-    private static func key(_ client: OpaquePointer?) -> UInt { UInt(bitPattern: client.map { Int(bitPattern: $0) } ?? 0) }
 }

@@ -23,7 +23,7 @@ final class Wills: Sendable {
     private let active = Atomic(false)
 
     func authenticated(_ client: OpaquePointer?, clientId: String) {
-        let key = Self.key(client)
+        let key = ClientKey.of(client)
         state.withLock { state in
             state.disconnected.remove(key)
             state.takeover = (clientId, key)
@@ -33,7 +33,7 @@ final class Wills: Sendable {
 
     func disconnected(_ client: OpaquePointer?) {
         state.withLock { state in
-            state.disconnected.insert(Self.key(client))
+            state.disconnected.insert(ClientKey.of(client))
             active.store(true, ordering: .relaxed)
         }
     }
@@ -49,7 +49,7 @@ final class Wills: Sendable {
 
     func isWill(_ client: OpaquePointer?, clientId: UnsafePointer<CChar>?) -> Bool {
         guard active.load(ordering: .relaxed) else { return false }
-        let key = Self.key(client)
+        let key = ClientKey.of(client)
         return state.withLock { state in
             if state.disconnected.contains(key) { return true }
             guard let takeover = state.takeover, takeover.client != key, let clientId else { return false }
@@ -57,5 +57,4 @@ final class Wills: Sendable {
         }
     }
 
-    private static func key(_ client: OpaquePointer?) -> UInt { UInt(bitPattern: client.map { Int(bitPattern: $0) } ?? 0) }
 }
