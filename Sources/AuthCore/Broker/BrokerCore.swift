@@ -245,9 +245,8 @@ public final class BrokerCore: Sendable {
                                         clientId: clientId, address: address)
             }
             guard sent != nil else {
-                let who = snapshot.user(commonName) == nil ? "no user of that name" : "a password user, which must send its password"
                 return denied("auth deny: client \(clientId) (\(address)) sent no username and its certificate names "
-                              + "\(Validation.printable(commonName)): \(who)")
+                              + "\(Validation.printable(commonName)): \(Self.whoIsNot(snapshot.user(commonName)))")
             }
             // A username of a password user: the certificate only got the client through TLS.
         }
@@ -272,23 +271,31 @@ public final class BrokerCore: Sendable {
     public func admitsUnauthenticated(username: String?, clientId: String, address: String,
                                       certificate: PeerCertificate) -> Bool {
         warnSkippedAuthenticationOnce()
-        guard case let .read(commonName, sha256) = certificate else {
-            return denied("auth deny: client \(clientId) (\(address)) connected without authentication with a certificate "
-                          + "without a single readable CN").answer == .allow
-        }
+        let outcome: AuthOutcome
         let snapshot = self.snapshot
-        guard let user = snapshot.user(commonName), user.authMethod == .certificate else {
-            let who = snapshot.user(commonName) == nil ? "no user of that name" : "a password user, which must send its password"
-            return denied("auth deny: client \(clientId) (\(address)) connected without authentication; its certificate names "
-                          + "\(Validation.printable(commonName)): \(who)").answer == .allow
+        if case let .read(commonName, sha256) = certificate {
+            let user = snapshot.user(commonName)
+            if let user, user.authMethod == .certificate {
+                outcome = username == commonName
+                    ? certificateLogin(snapshot, user, commonName: commonName, sha256: sha256, sentUsername: true,
+                                       clientId: clientId, address: address)
+                    : denied("auth deny: client \(clientId) (\(address)) connected without authentication as "
+                             + "\(Validation.printable(username ?? "")) with a certificate for \(commonName) "
+                             + "(use_subject_as_username names the whole subject)")
+            } else {
+                outcome = denied("auth deny: client \(clientId) (\(address)) connected without authentication; its certificate "
+                                 + "names \(Validation.printable(commonName)): \(Self.whoIsNot(user))")
+            }
+        } else {
+            outcome = denied("auth deny: client \(clientId) (\(address)) connected without authentication with a certificate "
+                             + "without a single readable CN")
         }
-        guard username == commonName else {
-            return denied("auth deny: client \(clientId) (\(address)) connected without authentication as "
-                          + "\(Validation.printable(username ?? "")) with a certificate for \(commonName) "
-                          + "(use_subject_as_username names the whole subject)").answer == .allow
-        }
-        return certificateLogin(snapshot, user, commonName: commonName, sha256: sha256, sentUsername: true,
-                                clientId: clientId, address: address).answer == .allow
+        return outcome.answer == .allow
+    }
+
+    /// Why a certificate's CN is not a certificate user: `user` is the user of that name, if any.
+    private static func whoIsNot(_ user: UserEntry?) -> String {
+        user == nil ? "no user of that name" : "a password user, which must send its password"
     }
 
     /// Once per plugin: the operator set a listener option that bypasses authentication.
