@@ -38,7 +38,7 @@ extension CertificateAuthority {
         let number = Int64(now.timeIntervalSince1970 * 1000)
         do {
             let entries = try revoked.sorted { ($0.revokedAt ?? 0, $0.serial) < ($1.revokedAt ?? 0, $1.serial) }.map { cert in
-                guard let serial = Self.bytes(hex: cert.serial), !serial.isEmpty else {
+                guard let serial = Fingerprint.bytes(hex: cert.serial), !serial.isEmpty else {
                     throw CAError.invalid("certificate of \(cert.username) has a malformed serial \"\(cert.serial)\" in the database")
                 }
                 return RevokedEntry(serial: serial, revokedAt: Date(timeIntervalSince1970: Double(cert.revokedAt ?? 0)))
@@ -71,27 +71,6 @@ extension CertificateAuthority {
         var coder = DER.Serializer()
         try coder.serialize(number)
         return Certificate.Extension(oid: [2, 5, 29, 20], critical: false, value: ArraySlice(coder.serializedBytes))
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

@@ -189,5 +189,8 @@ import Testing
     @Test func fingerprintsPrintAsOpenSSLDoes() {
         #expect(Fingerprint.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(Fingerprint.colons("000fa0ff") == "00:0F:A0:FF")
+        #expect(Fingerprint.bytes(hex: "000fa0ff") == [0x00, 0x0f, 0xa0, 0xff])
+        #expect(Fingerprint.bytes(hex: "000FA0FF") == [0x00, 0x0f, 0xa0, 0xff])
+        #expect(Fingerprint.bytes(hex: "0f0") == nil && Fingerprint.bytes(hex: "zz") == nil)
     }
 }
