@@ -28,12 +28,13 @@ public struct LateAnswer: Equatable, Sendable {
 /// Everything the Mosquitto plugin decides, without any broker type: the plugin only translates
 /// C events into these calls and return values back into MOSQ_ERR_* codes.
 ///
-/// The broker calls from one thread today; the snapshot still lives behind a mutex and is swapped
-/// whole, so a check on another thread would see either the old or the new policy, never a mix.
+/// The broker calls from one thread today; the snapshot is still swapped whole
+/// (`ServingSnapshot`), so a check on another thread would see either the old or the new policy,
+/// never a mix.
 public final class BrokerCore: Sendable {
     public typealias Logger = @Sendable (LogLevel, String) -> Void
 
-    private let current: Mutex<Snapshot>
+    private let current: ServingSnapshot
     private let state: Mutex<State>
     private let log: Logger
     /// plugin_opt_log_denials, read on the hot path without taking the state lock.
@@ -161,7 +162,7 @@ public final class BrokerCore: Sendable {
         let store = opened.store
         let version = try store.policyVersion()
         let snapshot = try SnapshotBuild.buildAndWait(path: options.databasePath, version: version)
-        self.current = Mutex(snapshot)
+        self.current = ServingSnapshot(snapshot)
         self.state = Mutex(State(options: options, store: store, files: opened.files,
                                  authenticator: Self.authenticator(options),
                                  gate: RegistryGate(limits: Self.limits(options))))
@@ -208,7 +209,7 @@ public final class BrokerCore: Sendable {
     }
 
     /// The snapshot in force right now.
-    public var snapshot: Snapshot { current.withLock { $0 } }
+    public var snapshot: Snapshot { current.snapshot }
 
     // MARK: - authentication
 
@@ -563,14 +564,16 @@ public final class BrokerCore: Sendable {
             Self.bump(aclDeniedCount)
             return false
         }
-        let snapshot = self.snapshot
-        let allowed = snapshot.allows(username: Self.bytes(username), clientId: clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0),
-                                      subject: Self.bytes(topic), access: access)
-        if allowed { Self.bump(aclAllowedCount) } else { Self.bump(aclDeniedCount) }
-        if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
-            logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
+        return current.withSnapshot { snapshot in
+            let allowed = snapshot.allows(username: Self.bytes(username),
+                                          clientId: clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0),
+                                          subject: Self.bytes(topic), access: access)
+            if allowed { Self.bump(aclAllowedCount) } else { Self.bump(aclDeniedCount) }
+            if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
+                logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
+            }
+            return allowed
         }
-        return allowed
     }
 
     @inline(__always)
@@ -598,7 +601,7 @@ public final class BrokerCore: Sendable {
     /// which is every message of a user without a prefix, so that path stays free of allocations.
     public func withPublishPrefix<R>(username: UnsafePointer<CChar>?, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
         guard let username else { return nil }
-        return snapshot.withPublishPrefix(username: Self.bytes(username), body)
+        return current.withSnapshot { $0.withPublishPrefix(username: Self.bytes(username), body) }
     }
 
     @inline(__always)
@@ -629,6 +632,7 @@ public final class BrokerCore: Sendable {
             return true
         }
         guard due else { return [] }
+        for old in current.takeParked() { retire(old) }
         settleVerifications(snapshot)
         return state.withLock { state -> [String] in
             let kicks = probe(&state, force: false)
@@ -772,10 +776,7 @@ public final class BrokerCore: Sendable {
     /// (`changes`), O(users) otherwise (small policies); freeing the old snapshot (O(rules)) is left
     /// to the reaper thread.
     private func install(_ fresh: Snapshot, _ state: inout State, changes found: Snapshot.UserChanges? = nil) -> [String] {
-        let old = current.withLock { value -> Snapshot in
-            defer { value = fresh }
-            return value
-        }
+        let (old, parked) = current.replace(with: fresh)
         if case .failing = state.health { log(.notice, "database \(state.options.databasePath) is readable again") }
         state.health = .ok
         state.installedAt = Clock.monotonicNanos()
@@ -788,8 +789,13 @@ public final class BrokerCore: Sendable {
         for name in changes.changed { state.authenticator.forget(username: name) }
         let kicks = changes.kick
         for name in kicks { log(.notice, "disconnecting \(name): account removed, disabled, re-keyed (new password, certificate revoked) or lost a role") }
-        if let reaper, !reaper.submit(Retired(old)) { log(.debug, "reload: old snapshot freed on the broker thread (reaper busy)") }
+        if !parked { retire(old) }
         return kicks
+    }
+
+    /// Hands a replaced snapshot to the reaper (a million rules take a good part of a second to free).
+    private func retire(_ old: Snapshot) {
+        if let reaper, !reaper.submit(Retired(old)) { log(.debug, "reload: old snapshot freed on the broker thread (reaper busy)") }
     }
 
     /// Said when the set changes, not on every reload: the operator learns who cannot log in and why.
