@@ -78,15 +78,16 @@ enum Callbacks {
         guard let eventData, let userdata else { return MOSQ_ERR_ACL_DENIED.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_acl_check.self).pointee
         guard let topic = event.topic, var access = access(event.access) else { return MOSQ_ERR_ACL_DENIED.rawValue }
-        let plugin = PluginInstance.from(userdata)
-        let clientId = mosquitto_client_id(event.client)
-        if access == .write && plugin.wills.isWill(event.client, clientId: clientId) { access = .will }
-        let allowed = plugin.core.aclCheck(
-            username: mosquitto_client_username(event.client),
-            clientId: clientId,
-            topic: topic,
-            access: access)
-        return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
+        return PluginInstance.with(userdata) { plugin in
+            let clientId = mosquitto_client_id(event.client)
+            if access == .write && plugin.wills.isWill(event.client, clientId: clientId) { access = .will }
+            let allowed = plugin.core.aclCheck(
+                username: mosquitto_client_username(event.client),
+                clientId: clientId,
+                topic: topic,
+                access: access)
+            return allowed ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ACL_DENIED.rawValue
+        }
     }
 
     /// Mosquitto 2.1 wakes its loop for a plugin only when the plugin asks, through `next_s` and
@@ -130,14 +131,15 @@ enum Callbacks {
         guard let eventData, let userdata else { return MOSQ_ERR_SUCCESS.rawValue }
         let event = eventData.assumingMemoryBound(to: mosquitto_evt_message.self)
         guard let oldTopic = event.pointee.topic else { return MOSQ_ERR_SUCCESS.rawValue }
-        let plugin = PluginInstance.from(userdata)
-        let rewritten = plugin.core.withPublishPrefix(username: mosquitto_client_username(event.pointee.client)) { prefix in
-            prefixed(oldTopic, with: prefix)
+        return PluginInstance.with(userdata) { plugin in
+            let rewritten = plugin.core.withPublishPrefix(username: mosquitto_client_username(event.pointee.client)) { prefix in
+                prefixed(oldTopic, with: prefix)
+            }
+            guard let newTopic = rewritten ?? nil else { return MOSQ_ERR_SUCCESS.rawValue }
+            event.pointee.topic = newTopic
+            if plugin.generation == .v2_0 { mosquitto_free(oldTopic) }
+            return MOSQ_ERR_SUCCESS.rawValue
         }
-        guard let newTopic = rewritten ?? nil else { return MOSQ_ERR_SUCCESS.rawValue }
-        event.pointee.topic = newTopic
-        if plugin.generation == .v2_0 { mosquitto_free(oldTopic) }
-        return MOSQ_ERR_SUCCESS.rawValue
     }
 
     /// `prefix + topic` in memory from mosquitto_malloc, NUL-terminated; nil when out of memory.

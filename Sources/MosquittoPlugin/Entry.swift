@@ -86,6 +86,13 @@ final class PluginInstance {
         Unmanaged<PluginInstance>.fromOpaque(pointer).takeUnretainedValue()
     }
 
+    /// `body` on the instance without a reference of its own (a retain and a release on every
+    /// message): the broker's reference lasts until cleanup, after the last callback.
+    @inline(__always)
+    static func with<R>(_ pointer: UnsafeMutableRawPointer, _ body: (PluginInstance) -> R) -> R {
+        Unmanaged<PluginInstance>.fromOpaque(pointer)._withUnsafeGuaranteedRef(body)
+    }
+
     func unregister() {
         for (event, callback) in Callbacks.all(generation) {
             _ = mosquitto_callback_unregister(identifier, event, callback, nil)

@@ -218,8 +218,11 @@ final class CompiledAcl: @unchecked Sendable {
 
     // MARK: - checks
 
+    var describer: TopicDescriber { TopicDescriber(levelNames: levelNames, maxDepth: maxDepth) }
+
     @inline(__always)
-    private func lookUpUser(_ username: UnsafeBufferPointer<UInt8>, _ probe: UserTable.Probe) -> (AclVerdict, UnsafePointer<UserSlot>?) {
+    private static func lookUpUser(_ users: UserTable, _ username: UnsafeBufferPointer<UInt8>,
+                                   _ probe: UserTable.Probe) -> (AclVerdict, UnsafePointer<UserSlot>?) {
         guard let user = users.find(username, probe) else { return (.unknownUser, nil) }
         if !user.pointee.isEnabled { return (.userDisabled, user) }
         if user.pointee.roleCount == 0 { return (.noRoles, user) }
@@ -263,17 +266,24 @@ final class CompiledAcl: @unchecked Sendable {
         users.prefetch(probe)
         let marks = SubstitutionMarks(username: usesUsername && ByteCompare.canStandAsOneLevel(username) ? username : nil,
                                       clientId: usesClientId && ByteCompare.canStandAsOneLevel(clientId) ? clientId : nil)
+        // The closure captures these copies (plain pointers and numbers), not self: a captured self
+        // is retained and released around every check.
+        let describer = self.describer
+        let users = self.users
+        let slots = self.slots.baseAddress.unsafelyUnwrapped
+        let prefetchTries = self.prefetchTries
+        let maxDepth = self.maxDepth
         return withLevelBuffer { levels in
-            var described = describe(subject, Syntax.self, marks, into: levels)
-            let (found, user) = lookUpUser(username, probe)
+            var described = describer.describe(subject, Syntax.self, marks, into: levels)
+            let (found, user) = Self.lookUpUser(users, username, probe)
             guard found == .allowed, let user else { return found }
             if prefixed {
                 let prefix = users.prefix(user)
-                if !prefix.isEmpty { described = describe(prefix, then: subject, marks, into: levels) }
+                if !prefix.isEmpty { described = describer.describe(prefix, then: subject, marks, into: levels) }
             }
             guard described.count > 0 else { return .invalidTopic }
 
-            var walk = TrieWalk(slots: slots.baseAddress.unsafelyUnwrapped, levels: UnsafePointer(levels), count: described.count,
+            var walk = TrieWalk(slots: slots, levels: UnsafePointer(levels), count: described.count,
                                 dollar: described.dollar, endBit: endBit, hashBit: hashBit)
             let roleCount = Int(truncatingIfNeeded: user.pointee.roleCount)
             if prefetchTries {

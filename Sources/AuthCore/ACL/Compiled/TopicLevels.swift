@@ -81,7 +81,14 @@ struct DescribedLevels {
 // The one tokenizer of the compiled checks. The reference semantics (Topic.swift) keep a tokenizer
 // of their own on purpose: the tests compare the two on random policies and topics, which would not
 // catch a tokenizer bug both shared.
-extension CompiledAcl {
+/// What describing a topic needs of the compiled ACL: a value of plain pointers, so that the
+/// check's closure captures it instead of the `CompiledAcl` (which would be retained and released
+/// around every check).
+struct TopicDescriber {
+    let levelNames: LevelTable
+    /// `CompiledAcl.maxDepth`: levels past it are never looked up.
+    let maxDepth: Int
+
     /// Validates `subject` as `Syntax` allows and describes its first `maxDepth` levels into `levels`.
     @inline(__always)
     func describe<Syntax: LevelSyntax>(_ subject: UnsafeBufferPointer<UInt8>, _ syntax: Syntax.Type,
@@ -117,10 +124,6 @@ extension CompiledAcl {
     @inline(__always)
     private func describeLevels<Syntax: LevelSyntax, Marks: LevelMarks>(_ base: UnsafePointer<UInt8>, _ count: Int, _ syntax: Syntax.Type,
                                                                          _ marks: Marks, into levels: UnsafeMutablePointer<LevelInfo>) -> Int {
-        // Locals, not fields of `self`: the stores into `levels` could alias this object as far as
-        // the compiler knows, which would otherwise reload every field on every level.
-        let levelNames = self.levelNames
-        let maxDepth = self.maxDepth
         var levelCount = 0
         var start = 0
         while true {
