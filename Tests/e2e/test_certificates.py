@@ -114,6 +114,21 @@ def test_ca_key_is_private_and_show_prints_the_certificate(site, workdir):
     assert "CA key" not in site("export").stdout and "PRIVATE KEY" not in site("export").stdout
 
 
+def test_issued_certificate_file_is_public_and_replaced_whole(site, workdir):
+    key, cert = issue(site, workdir, "cam-file", "sensor")
+    text = cert.read_text()
+    assert text.startswith("-----BEGIN CERTIFICATE-----") and text.endswith("-----END CERTIFICATE-----\n")
+    assert cert.stat().st_mode & 0o777 == 0o644  # a certificate is for the device and the broker to read
+    printed = json.loads(site("--json", "cert", "list", "cam-file").stdout)
+    assert sh("openssl", "x509", "-in", cert, "-noout", "-serial").stdout.strip().split("=", 1)[1].lower() \
+        == printed[0]["serial"].lower()
+    # Issued again over the same file: the new certificate replaces the old one, and nothing is left beside it.
+    _, csr = device_csr(workdir, "cam-file-2", cn="cam-file")
+    site("cert", "issue", "cam-file", "--csr", csr, "-o", cert)
+    assert cert.read_text() != text and cert.read_text().endswith("-----END CERTIFICATE-----\n")
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".cam-file")) == []
+
+
 def test_certificate_user_connects_without_password_and_does_what_its_roles_allow(tls, site, workdir, broker_factory):
     key, cert = issue(site, workdir, "cam-1", "sensor")
     listed = site("cert", "list", "cam-1").stdout

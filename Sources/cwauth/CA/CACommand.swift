@@ -13,12 +13,6 @@ struct CACommand: ParsableCommand {
 }
 
 extension CACommand {
-    /// The CA the database names, with its key (commands that sign).
-    static func load(_ store: Store) throws -> CertificateAuthority {
-        guard let record = try store.certificateAuthority() else { throw CAError.notInitialised(database: store.path) }
-        return try CertificateAuthority.load(record)
-    }
-
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the CA: a P-256 key (file mode 0600, never in the database) and a self-signed certificate.")
@@ -73,7 +67,7 @@ extension CACommand {
                     // A comment line before the PEM: OpenSSL (the broker's cafile) skips it.
                     print("# sha256 fingerprint: \(Fingerprint.colons(summary.fingerprint))")
                 }
-                print(record.certificatePEM.hasSuffix("\n") ? record.certificatePEM : record.certificatePEM + "\n", terminator: "")
+                Output.document(record.certificatePEM)
             }
         }
     }
@@ -97,14 +91,14 @@ extension CACommand {
         func run() throws {
             try runCommand(global) {
                 let store = try global.openStore()
-                let ca = try CACommand.load(store)
+                let ca = try CertificateAuthority.load(from: store)
                 let list = try ca.revocationList(try store.revokedCertificates(), days: days)
                 guard let output else {
                     if global.json { return try Output.json(CRLJSON(list, file: nil)) }
-                    return print(list.pem, terminator: "")
+                    return Output.document(list.pem)
                 }
                 // A consumer reading the file while it is replaced sees the old list or the new one.
-                try AtomicFile.write(list.pem, to: output)
+                try AtomicFile.write(list.pem, to: output, mode: AtomicFile.publicMode)
                 if global.json { return try Output.json(CRLJSON(list, file: output)) }
                 Output.line("wrote \(output): \(list.entries) revoked certificate\(list.entries == 1 ? "" : "s"), "
                             + "CRL number \(list.number), next update \(Output.iso8601(Int64(list.nextUpdate.timeIntervalSince1970)))")

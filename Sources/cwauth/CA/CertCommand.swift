@@ -72,7 +72,7 @@ extension CertCommand {
                 }
                 let store = try global.openStore()
                 let request = try CSRCheck.validate(pem: text, username: username)
-                let ca = try CACommand.load(store)
+                let ca = try CertificateAuthority.load(from: store)
                 let issued = try ca.issue(request)
                 try store.transaction { () throws(StoreError) in
                     if try store.user(named: username) == nil {
@@ -83,12 +83,10 @@ extension CertCommand {
                     try store.recordCertificate(issued)
                 }
                 if let output {
-                    guard FileManager.default.createFile(atPath: output, contents: Data(issued.pem.utf8)) else {
-                        throw CLIError("cannot write \(output)")
-                    }
+                    try AtomicFile.write(issued.pem, to: output, mode: AtomicFile.publicMode)
                 }
                 if global.json { return try Output.json(CertificateJSON(issued, now: issued.issuedAt)) }
-                if output == nil { print(issued.pem.hasSuffix("\n") ? issued.pem : issued.pem + "\n", terminator: "") } else {
+                if output == nil { Output.document(issued.pem) } else {
                     Output.line("issued certificate \(issued.serial) to \(username) (sha256 \(issued.fingerprint)), written to \(output!)")
                 }
             }

@@ -24,16 +24,13 @@ struct ExportCommand: ParsableCommand {
             let document = try global.openStore().export()
             let text = try format.encode(document)
             if let output {
-                guard FileManager.default.createFile(atPath: output, contents: Data((text.hasSuffix("\n") ? text : text + "\n").utf8),
-                                                     attributes: [.posixPermissions: 0o600]) else {
-                    throw CLIError("cannot write \(output)")
-                }
+                try AtomicFile.write(text, to: output, mode: AtomicFile.privateMode)
                 if global.json {
                     try Output.json(["file": .string(output), "format": .string(format.rawValue),
                                      "roles": .int(Int64(document.roles.count)), "users": .int(Int64(document.users.count))] as JSONValue)
                 }
             } else {
-                print(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+                Output.document(text)
             }
         }
     }

@@ -8,6 +8,15 @@ enum Output {
     /// client id, never): one spelling everywhere, so a column never looks shifted and `-` can be grepped.
     static let none = "-"
 
+    /// A document (PEM, YAML, JSON) as it is, ending in exactly one newline.
+    static func document(_ text: String) {
+        print(endingInNewline(text), terminator: "")
+    }
+
+    static func endingInNewline(_ text: String) -> String {
+        text.hasSuffix("\n") ? text : text + "\n"
+    }
+
     static func line(_ text: String) {
         print(Validation.escapingControls(text, keepLayout: true))
     }
