@@ -85,6 +85,12 @@ public struct CertificateAuthority: Sendable {
         return CertificateAuthority(certificate: certificate, record: record, key: key, signingKey: privateKey)
     }
 
+    /// The CA `store` names, with its key; `CAError.notInitialised` when there is none.
+    public static func load(from store: Store) throws -> CertificateAuthority {
+        guard let record = try store.certificateAuthority() else { throw CAError.notInitialised(database: store.path) }
+        return try load(record)
+    }
+
     /// The CA the database names, with its key read from its file (and checked against the certificate).
     public static func load(_ record: CertificateAuthorityRecord) throws(CAError) -> CertificateAuthority {
         let certificate: Certificate

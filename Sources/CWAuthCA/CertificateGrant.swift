@@ -13,11 +13,11 @@ public enum CertificateGrant {
         guard !request.csrPEM.isEmpty else { return (try store.allow(username, roles: roles, force: force), nil) }
         // Checked again: the CSR was checked when recorded, but the store may have been written by hand since.
         let csr = try CSRCheck.validate(pem: request.csrPEM, username: username)
-        guard let record = try store.certificateAuthority() else {
+        let ca: CertificateAuthority
+        do { ca = try CertificateAuthority.load(from: store) } catch CAError.notInitialised {
             throw CAError.invalid("the request for \"\(username)\" carries a CSR, but \(store.path) has no certificate authority yet: "
                                   + "create one with cwauth ca init, then allow again")
         }
-        let ca = try CertificateAuthority.load(record)
         let issued = try ca.issue(csr)
         return (try store.allow(username, roles: roles, force: force, certificate: issued), issued)
     }

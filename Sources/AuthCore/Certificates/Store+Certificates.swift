@@ -18,12 +18,12 @@ extension Store {
         }
     }
 
-    /// Newest first; one user's when `username` is given.
-    public func listCertificates(username: String? = nil) throws(StoreError) -> [IssuedCertificate] {
+    /// Newest first; one user's when `username` is given; only revoked ones when `revoked`.
+    public func listCertificates(username: String? = nil, revoked: Bool = false) throws(StoreError) -> [IssuedCertificate] {
         let stmt = try db.prepare("""
             SELECT username, serial, fingerprint, not_before, not_after, issued_at, revoked_at, pem FROM certificates
-            WHERE ?1 IS NULL OR username = ?1 ORDER BY id DESC
-            """).bind(.optional(username))
+            WHERE (?1 IS NULL OR username = ?1) AND (?2 = 0 OR revoked_at IS NOT NULL) ORDER BY id DESC
+            """).bind(.optional(username), .int(revoked ? 1 : 0))
         var out: [IssuedCertificate] = []
         while try stmt.step() {
             out.append(IssuedCertificate(username: stmt.text(0), serial: stmt.text(1), fingerprint: stmt.text(2),
@@ -75,7 +75,7 @@ extension Store {
 
     /// Serial numbers and revocation times of every revoked certificate (for a CRL).
     public func revokedCertificates() throws(StoreError) -> [IssuedCertificate] {
-        try listCertificates().filter(\.isRevoked)
+        try listCertificates(revoked: true)
     }
 
     /// Takes the user back to password logins (after `user passwd`); its certificates are revoked.
