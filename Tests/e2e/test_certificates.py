@@ -235,6 +235,23 @@ def test_a_listener_that_skips_authentication_keeps_only_certificates_cwauth_iss
     assert "auth allow: cam-1 by certificate" in log
 
 
+def test_a_csr_request_waits_for_a_ca_before_it_can_be_allowed(cli, serve, workdir):
+    _, csr = device_csr(workdir, "press-7")
+    cli("role", "add", "sensor")
+    cli("registry", "unlock", "--minutes", "5")
+    device = {"username": "press-7", "password": "press-7-secret", "csr": csr.read_text()}
+    assert serve.request("POST", "/api/client-registry/register", device).status == 202
+    refused = cli.run("allow", "press-7", "--role", "sensor")
+    assert refused.returncode != 0
+    assert "carries a CSR" in refused.stderr and "cwauth ca init, then allow again" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert [r["username"] for r in json.loads(cli("--json", "registry", "list").stdout)] == ["press-7"]
+    assert "press-7" not in [u["username"] for u in json.loads(cli("--json", "user", "list").stdout)]
+    cli("ca", "init")
+    assert "certificate" in cli("allow", "press-7", "--role", "sensor").stdout
+    assert serve.request("POST", "/api/client-registry/register", device).status == 201
+
+
 def test_rest_registration_with_a_csr_gets_a_certificate_that_logs_in(tls, site, serve, workdir, broker_factory):
     key, csr = device_csr(workdir, "press-9")
     wrong_key, wrong_csr = device_csr(workdir, "press-9-wrong", cn="press-8")
