@@ -30,6 +30,19 @@ import Testing
 
     /// Mosquitto hands the plugin the password as a C string: bytes after a NUL never arrive, so a
     /// stored password with one could be matched by its start alone.
+    @Test func asciiIsJudgedAsTheUnicodePropertiesJudgeIt() {
+        let unprintable: [Unicode.GeneralCategory] = [.control, .format, .surrogate, .privateUse, .unassigned,
+                                                      .lineSeparator, .paragraphSeparator]
+        for value in UInt8(0)...0x7F {
+            let scalar = Unicode.Scalar(value)
+            #expect(Validation.isPrintable(scalar) == !unprintable.contains(scalar.properties.generalCategory), "U+\(value)")
+            #expect(Validation.isWhitespace(scalar) == scalar.properties.isWhitespace, "U+\(value)")
+        }
+        #expect(throws: ValidationError.self) { try Validation.validateUsername("dev\u{85}ice") }  // NEL: whitespace past ASCII
+        #expect(throws: ValidationError.self) { try Validation.validateUsername("dev\tice") }
+        #expect(throws: Never.self) { try Validation.validateUsername("Gerät-7~") }
+    }
+
     @Test func passwordsWithNulAreRefused() {
         #expect(throws: ValidationError.password(reason: "may not contain NUL")) {
             try Validation.validatePassword("alice-pass\0junk")

@@ -104,7 +104,10 @@ public enum Validation {
         scalar.properties.generalCategory == .control
     }
 
+    /// ASCII is answered without the Unicode property tables: the broker checks the username of
+    /// every unknown client's CONNECT while the registry window is open.
     static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value >= 0x20 && scalar.value != 0x7F }
         switch scalar.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
             return false
@@ -114,7 +117,8 @@ public enum Validation {
     }
 
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace
+        if scalar.isASCII { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace
     }
 
     /// Text for a terminal: control characters (ESC, BEL, CR, DEL, C1) spelled `\u{1b}`, so stored
