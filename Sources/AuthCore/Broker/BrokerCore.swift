@@ -41,7 +41,7 @@ public final class BrokerCore: Sendable {
     private let logDenials: Atomic<Bool>
     /// Explaining a denial runs the reference matcher over the user's roles (milliseconds for large
     /// roles): only this many are explained per second, the rest are counted.
-    private let explanations: Mutex<DenialBudget>
+    private let explanations = DenialBudget()
     /// ACL answers, counted on the hot path without a lock or a locked instruction: the broker calls
     /// from one thread, and were that to change, a count could be lost, never memory corrupted.
     private let aclAllowedCount = Atomic<UInt64>(0)
@@ -157,7 +157,6 @@ public final class BrokerCore: Sendable {
         self.answersLater = answersLater
         self.nextTickMs = options.probeIntervalMs
         self.logDenials = Atomic(options.logDenials)
-        self.explanations = Mutex(DenialBudget())
         let opened = try DatabaseFiles.reopen(path: options.databasePath, actor: "broker", busyTimeoutMs: 50, previous: nil)
         let store = opened.store
         let version = try store.policyVersion()
@@ -569,7 +568,7 @@ public final class BrokerCore: Sendable {
                                           clientId: clientId.map(Self.bytes) ?? UnsafeBufferPointer(start: nil, count: 0),
                                           subject: Self.bytes(topic), access: access)
             if allowed { Self.bump(aclAllowedCount) } else { Self.bump(aclDeniedCount) }
-            if !allowed && logDenials.load(ordering: .relaxed) && explanations.withLock({ $0.admit() }) {
+            if !allowed && logDenials.load(ordering: .relaxed) && explanations.admit() {
                 logDenial(snapshot, String(cString: username), clientId.map { String(cString: $0) } ?? "", String(cString: topic), access)
             }
             return allowed
@@ -633,6 +632,7 @@ public final class BrokerCore: Sendable {
         }
         guard due else { return [] }
         for old in current.takeParked() { retire(old) }
+        explanations.refill(now: now)
         settleVerifications(snapshot)
         return state.withLock { state -> [String] in
             let kicks = probe(&state, force: false)
@@ -833,7 +833,7 @@ public final class BrokerCore: Sendable {
 
     private func housekeeping(_ state: inout State, now: UInt64) {
         if let line = state.gate.report(now: now) { log(.notice, line) }
-        if let line = explanations.withLock({ $0.report(now: now) }) { log(.notice, line) }
+        if let line = explanations.report(now: now) { log(.notice, line) }
         reportThrottled(&state, now: now)
         if let (total, parts) = state.comeBack.report(now: now) {
             log(.notice, "auth: asked \(total) login(s) to reconnect while passwords are verified off the broker thread "
