@@ -162,22 +162,21 @@ struct TrieWalk {
     }
 
     /// `matches` on a deterministic trie (TrieDeterminizer.swift): one edge per level, no backtracking.
-    /// A '#' met on the way matches whatever follows; the '$' root has none.
+    /// A '#' met on the way matches whatever follows, so the walk ends there; the '$' root has none.
     @inline(__always)
     private func matchesDeterministic(_ rootInfo: UInt8) -> Bool {
         var (node, info) = deterministicRoot(rootInfo)
-        var reached = info
         var depth = 0
         // A node with children is shallower than maxDepth, so this level is described.
-        while depth < count && info & TrieNode.deterministicChildren != 0 {
+        while info & hashBit == 0 {
+            guard depth < count && info & TrieNode.deterministicChildren != 0 else { break }
             let next = deterministicStep(node, info, levels[depth].id)
-            guard next >= 0 else { break }
+            guard next >= 0 else { return false }
             node = UInt32(truncatingIfNeeded: next)
             info = slots[next].info
-            reached |= info
             depth &+= 1
         }
-        return reached & hashBit != 0 || (depth == count && info & endBit != 0)
+        return info & hashBit != 0 || (depth == count && info & endBit != 0)
     }
 
     /// `covers` on a deterministic trie: a literal level of the filter takes its literal edge (which
