@@ -18,28 +18,21 @@ public enum StoreProbe {
     }
 
     public static func versions(path: String, busyTimeoutMs: Int32 = 250) -> Result<Versions, Failure> {
-        var handle: OpaquePointer?
-        let opened = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
-        defer { if let handle { sqlite3_close_v2(handle) } }
-        guard opened == SQLITE_OK, let db = handle else {
-            return .failure(Failure(sqliteCode: opened, message: String(cString: sqlite3_errstr(opened))))
+        do throws(StoreError) {
+            let db = try SQLiteConnection(path: path, flags: .readOnly, busyTimeoutMs: busyTimeoutMs)
+            let row = try db.prepare("SELECT (SELECT max(version) FROM schema_version), (SELECT counter FROM policy_version WHERE id = 1)")
+            guard try row.step(), !row.isNull(0), !row.isNull(1) else {
+                return .failure(Failure(sqliteCode: SQLITE_CORRUPT, message: "no schema version or policy counter"))
+            }
+            return .success(Versions(schema: row.int(0), policy: row.int64(1)))
+        } catch {
+            switch error {
+            case let .sqlite(code, message, _): return .failure(Failure(sqliteCode: code, message: message))
+            // The wrapper keeps only the message of a failed open: that is SQLITE_CANTOPEN (the file
+            // cannot be opened; a file that is no database fails later, at prepare).
+            case let .cannotOpen(_, reason): return .failure(Failure(sqliteCode: SQLITE_CANTOPEN, message: reason))
+            default: return .failure(Failure(sqliteCode: SQLITE_ERROR, message: error.description))
+            }
         }
-        sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, busyTimeoutMs)
-        var prepared: OpaquePointer?
-        let sql = "SELECT (SELECT max(version) FROM schema_version), (SELECT counter FROM policy_version WHERE id = 1)"
-        var rc = sqlite3_prepare_v2(db, sql, -1, &prepared, nil)
-        defer { if let prepared { sqlite3_finalize(prepared) } }
-        guard rc == SQLITE_OK, let statement = prepared else {
-            return .failure(Failure(sqliteCode: rc, message: String(cString: sqlite3_errmsg(db))))
-        }
-        rc = sqlite3_step(statement)
-        guard rc == SQLITE_ROW else {
-            return .failure(Failure(sqliteCode: rc, message: String(cString: sqlite3_errmsg(db))))
-        }
-        guard sqlite3_column_type(statement, 0) != SQLITE_NULL, sqlite3_column_type(statement, 1) != SQLITE_NULL else {
-            return .failure(Failure(sqliteCode: SQLITE_CORRUPT, message: "no schema version or policy counter"))
-        }
-        return .success(Versions(schema: Int(sqlite3_column_int64(statement, 0)), policy: sqlite3_column_int64(statement, 1)))
     }
 }
