@@ -436,10 +436,8 @@ public final class BrokerCore: Sendable {
             for item in done {
                 let key = VerificationKey(username: item.check.username, digest: item.check.digest)
                 state.verifying.remove(key)
-                let address = item.check.address
-                if let n = state.verifyingPerAddress[address] { state.verifyingPerAddress[address] = n > 1 ? n - 1 : nil }
-                let username = item.check.username
-                if let n = state.verifyingPerUsername[username] { state.verifyingPerUsername[username] = n > 1 ? n - 1 : nil }
+                Self.countDown(&state.verifyingPerAddress, item.check.address)
+                Self.countDown(&state.verifyingPerUsername, item.check.username)
                 started += state.authenticator.settle(item.check, verified: item.ok, snapshot: snapshot)
                 if let clients = state.waiting.removeValue(forKey: key) {
                     state.waitingCount -= clients.count
@@ -452,6 +450,11 @@ public final class BrokerCore: Sendable {
             return started
         }
         logBackoffs(backoffs)
+    }
+
+    /// One check fewer queued under `key`; a key with none left leaves the table.
+    private static func countDown(_ counts: inout [String: Int], _ key: String) {
+        if let n = counts[key] { counts[key] = n > 1 ? n - 1 : nil }
     }
 
     private func logBackoffs(_ backoffs: [PasswordThrottle.BackoffStarted]) {
