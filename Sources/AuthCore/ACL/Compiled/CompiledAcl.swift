@@ -272,7 +272,6 @@ final class CompiledAcl: @unchecked Sendable {
         let users = self.users
         let slots = self.slots.baseAddress.unsafelyUnwrapped
         let prefetchTries = self.prefetchTries
-        let maxDepth = self.maxDepth
         return withLevelBuffer { levels in
             var described = describer.describe(subject, Syntax.self, marks, into: levels)
             let (found, user) = Self.lookUpUser(users, username, probe)
@@ -287,7 +286,7 @@ final class CompiledAcl: @unchecked Sendable {
                                 dollar: described.dollar, endBit: endBit, hashBit: hashBit)
             let roleCount = Int(truncatingIfNeeded: user.pointee.roleCount)
             if prefetchTries {
-                for r in 0..<min(roleCount, 3) { walk.prefetch(users.trie(user, r), described: min(described.count, maxDepth)) }
+                for r in 0..<min(roleCount, 3) { walk.prefetch(users.trie(user, r), described: min(described.count, describer.maxDepth)) }
             }
             for r in 0..<roleCount {
                 let role = users.trie(user, r)
