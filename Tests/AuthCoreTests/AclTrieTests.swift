@@ -401,9 +401,14 @@ private struct Fuzz {
 
     @Test func invalidTopicsAreDenied() {
         let s = plant
-        for bad in ["", "a/+", "a/#", "+", "#", "a\u{0}b"] {
+        // Long ones too: a user who may use every topic ('#') has them checked a word at a time.
+        for bad in ["", "a/+", "a/#", "+", "#", "a\u{0}b", "machine-10/temperature+avg", "factory/line-1/cell#",
+                    "factory/\u{0}/x/yyyyyy", "abcdefg+", "+bcdefgh", "abcdefgh#", "abcdefghijklmnop/+/q"] {
             #expect(!s.brokerAllows(username: "root", clientId: "c", topic: bad, access: .read), "\(String(reflecting: bad))")
             #expect(!s.brokerAllows(username: "root", clientId: "c", topic: bad, access: .write), "\(String(reflecting: bad))")
+        }
+        for good in ["abcdefgh", "machine-10/temperature.avg", "a/b/c/d/e/f/g/h/i", "ä/b c/-.,"] {
+            #expect(s.brokerAllows(username: "root", clientId: "c", topic: good, access: .write), "\(good)")
         }
         let long = String(repeating: "a", count: 65_536)
         #expect(!s.brokerAllows(username: "root", clientId: "c", topic: long, access: .read))

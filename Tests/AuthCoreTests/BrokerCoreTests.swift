@@ -246,6 +246,28 @@ final class LogLines: Sendable {
         #expect(f.core.snapshot.brokerDecision(username: "sensor-1", clientId: "", topic: "x/y", access: .write).checkedTopic == "x/y")
     }
 
+    /// What MOSQ_EVT_MESSAGE hands the broker: the prefix while some user has one, nothing once none has.
+    @Test func thePublishRewriteFollowsThePrefixesOfThePolicy() throws {
+        let f = try Fixture()
+        func prefix(_ user: String) -> String? {
+            user.withCString { u in f.core.withPublishPrefix(username: u) { String(decoding: $0, as: UTF8.self) } }
+        }
+        #expect(prefix("gateway") == "site1/")
+        #expect(prefix("sensor-1") == nil)
+        #expect(f.core.snapshot.hasPublishPrefixes)
+
+        try f.cli.setPublishPrefix("gateway", nil)
+        _ = f.core.tick(now: 3 * Self.second)
+        #expect(!f.core.snapshot.hasPublishPrefixes)
+        #expect(prefix("gateway") == nil)
+        #expect(f.allows("gateway", "site1/x/y", .write))
+
+        try f.cli.setPublishPrefix("sensor-1", "plant/")
+        _ = f.core.tick(now: 6 * Self.second)
+        #expect(prefix("sensor-1") == "plant/")
+        #expect(prefix("gateway") == nil)
+    }
+
     @Test func denialsAreLoggedWithTheReasonUnlessSwitchedOff() throws {
         let f = try Fixture()
         _ = f.allows("sensor-1", "factory/l1/status", .write)

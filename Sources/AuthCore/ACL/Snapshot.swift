@@ -106,9 +106,13 @@ public final class Snapshot: Sendable {
         String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Whether some user has a publish prefix (the broker then rewrites the topics of their publishes).
+    public var hasPublishPrefixes: Bool { compiled.users.anyPrefix }
+
     /// Runs `body` on the user's publish prefix, or returns nil when the user has none: the broker's
     /// per-message rewrite, without building Strings for the (usual) users without a prefix.
     public func withPublishPrefix<R>(username: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        guard hasPublishPrefixes else { return nil }
         let prefix = compiled.publishPrefix(username: username)
         return prefix.isEmpty ? nil : withExtendedLifetime(self) { body(prefix) }
     }

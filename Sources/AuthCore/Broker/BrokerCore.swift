@@ -603,7 +603,10 @@ public final class BrokerCore: Sendable {
     /// which is every message of a user without a prefix, so that path stays free of allocations.
     public func withPublishPrefix<R>(username: UnsafePointer<CChar>?, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
         guard let username else { return nil }
-        return current.withSnapshot { $0.withPublishPrefix(username: Self.bytes(username), body) }
+        // Without any prefix in the policy, a publish costs no look-up (not even the username's length).
+        return current.withSnapshot { snapshot in
+            snapshot.hasPublishPrefixes ? snapshot.withPublishPrefix(username: Self.bytes(username), body) : nil
+        }
     }
 
     @inline(__always)

@@ -93,6 +93,37 @@ enum ByteScan {
         return ByteHash.head(base + start, left)
     }
 
+    /// High bit set in each byte of `word` that is 0, and perhaps in bytes after one that is: only
+    /// whether it is 0 is read.
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- ones) & ~word & highBits
+    }
+
+    /// Whether `base[0..<count]` (count > 0) holds no NUL, '+' or '#': a valid topic name, as
+    /// `TopicNameSyntax` reads one, without splitting it.
+    @inline(__always)
+    static func isTopicName(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        @inline(__always)
+        func clean(_ word: UInt64) -> Bool {
+            zeroBytes(word) | zeroBytes(word ^ (ones &* UInt64(TopicSyntax.plus))) | zeroBytes(word ^ (ones &* UInt64(TopicSyntax.hash))) == 0
+        }
+        guard count >= 8 else {
+            for i in 0..<count where base[i] == TopicSyntax.nul || base[i] == TopicSyntax.plus || base[i] == TopicSyntax.hash {
+                return false
+            }
+            return true
+        }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while count &- i > 8 {
+            if !clean(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+            i &+= 8
+        }
+        // The last 8 bytes (overlapping what was read already).
+        return clean(raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+    }
+
     /// The low `n` bytes of a word (n < 8) set.
     @inline(__always)
     static func lowBytes(_ n: Int) -> UInt64 {

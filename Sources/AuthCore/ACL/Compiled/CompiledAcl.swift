@@ -53,6 +53,10 @@ final class CompiledAcl: @unchecked Sendable {
     let deterministicRoles: Int
     /// Tries of role sets that users hold together (RoleSetTries.swift).
     let roleSetTries: Int
+    /// `TrieNode.hashRead` / `hashWrite` when some role's trie has '#' at its root: a user holding
+    /// it may read / write every topic but "$..." ones (historians, bridges, dashboards subscribed
+    /// to '#'), whose checks then need the topic validated, not described and walked.
+    let rootHashBits: UInt8
     /// MQTT permissions compiled (valid filters, over all roles).
     let ruleCount: Int
     /// False when the policy has more distinct topic levels than an edge tag can name
@@ -196,6 +200,7 @@ final class CompiledAcl: @unchecked Sendable {
         self.usesClientId = usesClientId
         self.deterministicRoles = deterministicRoles
         self.roleSetTries = roleSetTries
+        self.rootHashBits = heads.reduce(0) { $0 | $1.rootInfo } & (TrieNode.hashRead | TrieNode.hashWrite)
         self.ruleCount = acl.roles.reduce(0) { $0 + $1.entries.count }
         self.complete = complete
     }
@@ -232,7 +237,7 @@ final class CompiledAcl: @unchecked Sendable {
     /// The user's publish prefix (empty when the user has none or is unknown). Points into this
     /// object's memory: valid while the caller holds it.
     func publishPrefix(username: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        guard let user = users.find(username) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        guard users.anyPrefix, let user = users.find(username) else { return UnsafeBufferPointer(start: nil, count: 0) }
         return users.prefix(user)
     }
 
@@ -257,7 +262,9 @@ final class CompiledAcl: @unchecked Sendable {
     /// The subject is described before the user is looked up: the user's slot, asked for first, is
     /// then on its way from memory while the subject is split and hashed (at 10⁶ rules it is rarely
     /// cached). A publish by a user with a publish prefix describes prefix + topic again once the
-    /// prefix is known.
+    /// prefix is known. In a policy where some role may read (write) every topic, a delivery
+    /// (publish) looks the user up first instead: one who holds such a role needs no more than the
+    /// topic's validity, and the others are walked as usual.
     @inline(__always)
     private func check<Syntax: LevelSyntax>(_ syntax: Syntax.Type, _ username: UnsafeBufferPointer<UInt8>,
                                             _ clientId: UnsafeBufferPointer<UInt8>, _ subject: UnsafeBufferPointer<UInt8>,
@@ -272,10 +279,19 @@ final class CompiledAcl: @unchecked Sendable {
         let users = self.users
         let slots = self.slots.baseAddress.unsafelyUnwrapped
         let prefetchTries = self.prefetchTries
+        let found: (AclVerdict, UnsafePointer<UserSlot>?)?
+        if !Syntax.wildcards && rootHashBits & hashBit != 0 {
+            let user = Self.lookUpUser(users, username, probe)
+            guard user.0 == .allowed, let slot = user.1 else { return user.0 }
+            if Self.mayUseEveryTopic(users, slot, subject, prefixed: prefixed, hashBit: hashBit) { return .allowed }
+            found = user
+        } else {
+            found = nil
+        }
         return withLevelBuffer { levels in
             var described = describer.describe(subject, Syntax.self, marks, into: levels)
-            let (found, user) = Self.lookUpUser(users, username, probe)
-            guard found == .allowed, let user else { return found }
+            let (verdict, user) = found ?? Self.lookUpUser(users, username, probe)
+            guard verdict == .allowed, let user else { return verdict }
             if prefixed {
                 let prefix = users.prefix(user)
                 if !prefix.isEmpty { described = describer.describe(prefix, then: subject, marks, into: levels) }
@@ -296,6 +312,22 @@ final class CompiledAcl: @unchecked Sendable {
             }
             return .noMatchingPermission
         }
+    }
+
+    /// Whether one of the user's tries has '#' (`hashBit`) at its root and `topic` is a valid topic
+    /// name it matches: not a "$..." one, and not behind a publish prefix (whose own first level
+    /// would decide).
+    @inline(__always)
+    private static func mayUseEveryTopic(_ users: UserTable, _ user: UnsafePointer<UserSlot>, _ topic: UnsafeBufferPointer<UInt8>,
+                                         prefixed: Bool, hashBit: UInt8) -> Bool {
+        guard topic.count > 0, let base = topic.baseAddress, base[0] != TopicSyntax.dollar,
+              !prefixed || user.pointee.prefixCount == 0 else { return false }
+        var holds = false
+        for r in 0..<Int(truncatingIfNeeded: user.pointee.roleCount) where users.trie(user, r).rootInfo & hashBit != 0 {
+            holds = true
+            break
+        }
+        return holds && topic.count <= TopicSyntax.maxBytes && ByteScan.isTopicName(base, topic.count)
     }
 
     /// Runs `body` with room for `maxDepth` level descriptions: up to `LevelBuffer.capacity` of them

@@ -57,6 +57,9 @@ struct UserTable {
     let tries: UnsafeMutableBufferPointer<RoleTrie>
     let bytes: UnsafeMutableBufferPointer<UInt8>
     let mask: Int
+    /// Some user has a publish prefix: without one (most policies), the broker's every publish
+    /// needs no lookup of its user for a prefix.
+    let anyPrefix: Bool
 
     /// Slots are at most 2/3 full: a miss usually ends within the next cache line.
     static func build(_ users: [UserSource]) -> UserTable {
@@ -86,7 +89,8 @@ struct UserTable {
             while slots[i].flags != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
-        return UserTable(slots: Frozen.copy(slots), tries: Frozen.copy(tries), bytes: Frozen.copy(bytes), mask: mask)
+        return UserTable(slots: Frozen.copy(slots), tries: Frozen.copy(tries), bytes: Frozen.copy(bytes), mask: mask,
+                         anyPrefix: users.contains { !$0.prefix.isEmpty })
     }
 
     var memoryBytes: Int {
