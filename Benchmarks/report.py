@@ -347,7 +347,7 @@ def throughput_section(out):
                 tp[w[0]].append(float(kv["messages_per_second"]))
     na = statistics.median(tp["noauth"]) if tp["noauth"] else None
     cw = statistics.median(tp["cwauth"]) if tp["cwauth"] else None
-    # Each round runs no-auth, then cwauth: the ratio is taken within a round (seconds apart),
+    # Each round runs no-auth and cwauth (first in turns): the ratio is taken within a round (seconds apart),
     # then the median over rounds, like the check rounds.
     tp_ratios = [c / n for n, c in zip(tp["noauth"], tp["cwauth"]) if n]
     tp_ratio = statistics.median(tp_ratios) if tp_ratios else None
@@ -355,7 +355,7 @@ def throughput_section(out):
         return None, None, None
     line = (f"end-to-end publish throughput: no-auth {na:,.0f} msg/s, cwauth {cw:,.0f} msg/s "
             f"({tp_ratio * 100:.1f} %)")
-    detail = (f"(medians of {len(tp['cwauth'])} rounds, each no-auth then cwauth; the % is the median of the "
+    detail = (f"(medians of {len(tp['cwauth'])} rounds, no-auth and cwauth first in turns; the % is the median of the "
               f"per-round ratios {', '.join(f'{x * 100:.1f}' for x in tp_ratios)} %; per-round no-auth "
               f"{', '.join(f'{x:,.0f}' for x in tp['noauth'])}, cwauth {', '.join(f'{x:,.0f}' for x in tp['cwauth'])} msg/s; "
               f"policy r100k, 20 publishers, 1 subscriber on '#'"

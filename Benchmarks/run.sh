@@ -18,7 +18,7 @@
 #   BENCH_SKIP_INCORE=1     skip the Swift in-core benchmarks (the slow part: ~25 s per call
 #                           of `swift package benchmark`, plus its first build)
 #   BENCH_TP_SECONDS=4      measured seconds of each throughput run (plus 0.5 s warm-up)
-#   BENCH_TP_ROUNDS=5       throughput rounds (each no-auth, then cwauth; median of the per-round ratios)
+#   BENCH_TP_ROUNDS=5       throughput rounds (no-auth and cwauth, first in turns; median of the per-round ratios)
 #   BENCH_SKIP_THROUGHPUT=1 skip the broker runs
 #   BENCH_SKIP_SCENARIOS=1  skip the end-to-end scenarios (scenarios/README.md; about 10 min)
 #   BENCH_SCENARIOS=a,b     only these scenarios (default: all)
@@ -265,7 +265,10 @@ EOF
     PIDS+=($!)
     wait_port "${PIDS[-1]}" "$P_CW" "$LOGS/mosquitto-cwauth.log"
     for round in $(seq 1 "$TP_ROUNDS"); do
-        for which in noauth cwauth; do
+        # Odd rounds run no-auth first, even ones cwauth first: neither always meets the machine
+        # as the other has just left it.
+        order="noauth cwauth"; (( round % 2 == 0 )) && order="cwauth noauth"
+        for which in $order; do
             port=$P_NOAUTH; [[ $which == cwauth ]] && port=$P_CW
             line=$(timeout $((TP_SECONDS + 15)) "$HERE/throughput/loadgen" -p "$port" -t "$TMP/topics.tsv" \
                 -n 20 -s 1 -d "$TP_SECONDS" -w 2000 -b 64 2>> "$LOGS/loadgen.err") \

@@ -1024,7 +1024,10 @@ def scenario_happy(run, ctx):
     rows = {"noauth": [], "cwauth": []}
     with Broker(run, "happy-noauth", "noauth") as nb, Broker(run, "happy-cwauth", "cwauth", db=ctx["main_db"]) as cb:
         for r in range(a.rounds):
-            for name, b in (("noauth", nb), ("cwauth", cb)):
+            # Each round swaps which broker goes first, so that neither always meets a machine
+            # the other has just warmed (or heated).
+            pair = (("noauth", nb), ("cwauth", cb))
+            for name, b in (pair if r % 2 == 0 else pair[::-1]):
                 res = run_loadgen(run, b, ctx["topics_tsv"], a.seconds, f"happy r{r + 1} {name}")
                 rows[name].append(res["messages_per_second"])
                 log(f"happy round {r + 1} {name}: {res['messages_per_second']:.0f} msg/s")
@@ -1045,7 +1048,8 @@ def scenario_denied_flood(run, ctx):
     with Broker(run, "flood-noauth", "noauth") as nb, \
             Broker(run, "flood-cwauth", "cwauth", db=ctx["main_db"], plugin_opts=ctx.get("plugin_opts")) as cb:
         for r in range(a.rounds):
-            for name, b, topic in (("noauth", nb, FLOOD_TOPIC_NOAUTH), ("cwauth", cb, FLOOD_TOPIC_CWAUTH)):
+            pair = (("noauth", nb, FLOOD_TOPIC_NOAUTH), ("cwauth", cb, FLOOD_TOPIC_CWAUTH))
+            for name, b, topic in (pair if r % 2 == 0 else pair[::-1]):
                 fl = Worker(run, "flood", {"port": b.port, "user": FLOOD_USER, "password": BENCH_PASS, "topic": topic,
                                            "seconds": a.seconds + 3.0, "max_count": 200_000_000},
                             f"flood-{name}-r{r + 1}").wait_ready()
@@ -1558,7 +1562,7 @@ def main():
                                          "(default: 100 roles x 1000 permissions, 200 users = 10^5 rules)")
     ap.add_argument("--seconds", type=float, default=5.0, help="measured seconds of each phase (default 5)")
     ap.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
-    ap.add_argument("--rounds", type=int, default=3, help="loadgen rounds in happy and denied_flood (default 3)")
+    ap.add_argument("--rounds", type=int, default=5, help="loadgen rounds in happy and denied_flood (default 5)")
     ap.add_argument("--probe-rate", type=float, default=200.0, help="probe messages per second (default 200)")
     ap.add_argument("--bg-rate", type=float, default=2000.0, help="steady background msg/s in the latency scenarios "
                                                                 "(10 publishers -> 1 subscriber; 0 = none; default 2000)")
